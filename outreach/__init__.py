@@ -1,0 +1,66 @@
+"""Outreach: offline-first tablet app for the aller-vers work of French CCAS."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then the test config; wire everything."""
+    instance = (test_config or {}).get("INSTANCE_PATH") or settings.instance_path()
+    os.makedirs(instance, exist_ok=True)
+    app = Flask(__name__, instance_path=instance, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        SQLALCHEMY_DATABASE_URI=None,
+        FORMS_DIR=os.path.join(app.root_path, "forms"),
+        LOGIN_ATTEMPTS_PER_MINUTE=int(settings.read("OUTREACH_LOGIN_ATTEMPTS_PER_MINUTE")),
+        SESSION_HOURS=float(settings.read("OUTREACH_SESSION_HOURS")),
+        PROXY_COUNT=int(settings.read("OUTREACH_PROXY_COUNT")),
+        # A batch of 500 records fits well under this; anything bigger is refused unread (413).
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="outreach_session",
+        # A form may stay open through a whole shift before it is sent.
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
+        WTF_CSRF_SSL_STRICT=False,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = settings.secret_key(app.instance_path)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url(app.instance_path)
+    if app.config["PROXY_COUNT"] > 0:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.json.ensure_ascii = False
+
+    from . import admin, auth, catalog, db, entry, errors, home, records
+    from .api import bp as api_bp
+    from .extensions import csrf
+
+    db.init_app(app)
+    csrf.init_app(app)
+    catalog.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    for blueprint in (home.bp, entry.bp, records.bp, admin.bp, api_bp):
+        app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def shell_context() -> dict[str, Any]:
+        from .roles import ROLES
+
+        return {"ROLES": ROLES}
+
+    return app

@@ -1,0 +1,137 @@
+"""The `outreach` command: serve, set up the database, load the demo, manage accounts."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from sqlalchemy import select
+
+from . import accounts, create_app
+from .db import db, upgrade_schema
+from .models import User
+
+
+class CommandError(click.ClickException):
+    """A refusal: one French line on stderr, exit status 1, nothing changed."""
+
+    def show(self, file=None) -> None:  # noqa: D102
+        click.echo(f"Erreur : {self.message}", file=file or sys.stderr)
+
+
+main = FlaskGroup(
+    create_app=create_app,
+    add_default_commands=False,
+    help="Outreach : l'application des maraudes, visites et permanences du CCAS.",
+)
+main.add_command(shell_command)
+main.add_command(routes_command)
+
+
+@main.command("run", help="Démarre le serveur (crée ou met à jour la base d'abord).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port d'écoute.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Requêtes à la fois.")
+@click.option("--debug", is_flag=True, help="Mode développement (rechargement automatique).")
+@with_appcontext
+def run(host: str, port: int, threads: int, debug: bool) -> None:
+    """Start the server (creates or updates the database first)."""
+    upgrade_schema()
+    app = current_app._get_current_object()
+    click.echo(f"Outreach écoute sur http://{host}:{port}/  (Ctrl+C pour arrêter)")
+    if debug:
+        app.run(host=host, port=port, debug=True, use_reloader=True)
+        return
+    import waitress
+
+    waitress.serve(app, host=host, port=port, threads=threads, ident="outreach")
+
+
+@main.command("init-db", help="Crée la base de données ou la met à jour (sans risque si relancé).")
+@with_appcontext
+def init_db() -> None:
+    """Create the database or bring it to the latest schema (safe to run again)."""
+    revision = upgrade_schema()
+    click.echo(f"Base de données à jour (schéma {revision}).")
+
+
+@main.command(
+    "demo",
+    help="Charge un CCAS fictif pour essayer l'application (sans risque si relancé).",
+)
+@with_appcontext
+def demo() -> None:
+    """Load an invented CCAS to try the app (users, two years of records); safe to run again."""
+    from .catalog import registry
+    from .demo import DEMO_PASSWORD, load_demo
+
+    upgrade_schema()
+    made = load_demo(registry())
+    if made is None:
+        click.echo("La démonstration est déjà chargée : rien n'a changé.")
+    else:
+        click.echo("Démonstration chargée.")
+    click.echo(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
+    for user in db.session.scalars(select(User).order_by(User.id)):
+        click.echo(f"  {user.login:<14} {user.role}")
+
+
+@main.group("user", help="Gère les comptes : create, list, set-password, disable.")
+def user() -> None:
+    """Manage accounts."""
+
+
+def _commit_or_refuse(change) -> None:
+    try:
+        change()
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise CommandError(str(error)) from None
+    db.session.commit()
+
+
+@user.command("create", help="Crée un compte.")
+@click.option("--login", required=True, help="Identifiant de connexion (minuscules).")
+@click.option("--password", required=True, help="Mot de passe (10 caractères au moins).")
+@click.option("--role", required=True, help="maraude, visiteur, travailleur_social, "
+              "coordinateur ou admin.")
+@click.option("--name", default=None, help="Nom affiché (par défaut l'identifiant).")
+@with_appcontext
+def user_create(login: str, password: str, role: str, name: str | None) -> None:
+    """Create an account."""
+    upgrade_schema()
+    _commit_or_refuse(lambda: accounts.create_user(login, password, role, name))
+    click.echo(f"Compte «{login.strip().lower()}» créé ({role}).")
+
+
+@user.command("list", help="Liste les comptes : identifiant, rôle, état, nom.")
+@with_appcontext
+def user_list() -> None:
+    """List the accounts: login, role, state, name."""
+    for account in db.session.scalars(select(User).order_by(User.login)):
+        state = "actif" if account.active else "désactivé"
+        click.echo(f"{account.login:<20} {account.role:<20} {state:<10} {account.name}")
+
+
+@user.command("set-password", help="Change le mot de passe d'un compte (ses sessions se ferment).")
+@click.option("--login", required=True, help="Identifiant du compte.")
+@click.option("--password", required=True, help="Nouveau mot de passe (10 caractères au moins).")
+@with_appcontext
+def user_set_password(login: str, password: str) -> None:
+    """Give an account a new password (its open sessions end)."""
+    _commit_or_refuse(lambda: accounts.set_password(accounts.find(login), password))
+    click.echo(f"Mot de passe de «{login}» changé.")
+
+
+@user.command(
+    "disable", help="Désactive un compte : il ne peut plus se connecter, ses fiches restent."
+)
+@click.option("--login", required=True, help="Identifiant du compte.")
+@with_appcontext
+def user_disable(login: str) -> None:
+    """Disable an account: it can no longer log in; its records stay."""
+    _commit_or_refuse(lambda: accounts.set_active(accounts.find(login), False))
+    click.echo(f"Compte «{login}» désactivé.")
+

@@ -1,0 +1,104 @@
+"""Online entry: /saisie/<form key> renders a form from its definition and stores the record."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from sync.content import content_hash
+
+from . import catalog
+from .db import db
+from .forms.html import read_posted, show_value
+from .models import Record
+from .roles import may_fill
+
+bp = Blueprint("entry", __name__)
+
+
+def _parent(definition, raw: str | None) -> Record | None:
+    """Return the parent record named by ?parent=, checked to be of the parent form."""
+    if not raw:
+        return None
+    try:
+        ident = str(uuid.UUID(raw))
+    except ValueError:
+        abort(400, "Fiche parente invalide.")
+    if not definition.parent:
+        abort(400, "Ce formulaire n'a pas de fiche parente.")
+    parent = db.session.get(Record, ident)
+    if parent is None or parent.form != definition.parent:
+        abort(404, "Fiche parente introuvable.")
+    return parent
+
+
+def _parent_summary(parent: Record | None) -> str | None:
+    if parent is None:
+        return None
+    definition = catalog.registry().get(parent.form, parent.form_version)
+    first = [spec for spec in definition.fields[:3] if spec["key"] in parent.data]
+    labels = catalog.labels_for(definition)
+    values = (show_value(s, parent.data[s["key"]], labels.get(s["key"])) for s in first)
+    return f"{definition.title} — " + " · ".join(values)
+
+
+@bp.route("/saisie/<form_key>", methods=["GET", "POST"])
+def fill(form_key: str):
+    """Show a form, and store the record when it is valid."""
+    definition = catalog.registry().current(form_key)
+    if definition is None:
+        abort(404, "Formulaire inconnu.")
+    if not may_fill(current_user.role, definition.key, definition.roles):
+        abort(403)
+    parent = _parent(definition, request.values.get("parent"))
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        values = read_posted(definition.fields, request.form)
+        clean, errors = catalog.registry().validate(definition.key, definition.version, values)
+        if not errors:
+            record = _store(definition, clean, parent)
+            flash("Fiche enregistrée.")
+            if catalog.children_of(definition.key):
+                return redirect(url_for("home.index", _anchor=f"fiche-{record.id}"))
+            return redirect(request.full_path.rstrip("?"))
+        status = 400
+    return render_template(
+        "entry.html",
+        definition=definition,
+        values=values,
+        errors=errors,
+        parent=parent,
+        parent_summary=_parent_summary(parent),
+        labels=catalog.labels_for(definition),
+        people=catalog.visible_people(),
+    ), status
+
+
+def _store(definition, data: dict, parent: Record | None) -> Record:
+    now = datetime.now(UTC)
+    record = Record(
+        id=str(uuid.uuid4()),
+        form=definition.key,
+        form_version=definition.version,
+        revision=1,
+        parent_id=parent.id if parent else None,
+        data=data,
+        recorded_at=now,
+        received_at=now,
+        recorded_by=current_user.id,
+    )
+    record.content_hash = content_hash(
+        {
+            "form": record.form,
+            "form_version": record.form_version,
+            "parent_id": record.parent_id,
+            "recorded_at": now.isoformat(),
+            "data": data,
+        }
+    )
+    db.session.add(record)
+    db.session.commit()
+    return record

@@ -1,0 +1,5 @@
+"""Extension objects shared by several modules, wired in create_app."""
+
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()

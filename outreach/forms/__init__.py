@@ -1,0 +1,298 @@
+"""Forms are data: versioned definitions, checked at start, each with the validator built from it.
+
+Nothing here imports Flask: the sync engine, the Python client and the benchmarks use it as is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, validates_schema
+
+from .fieldtypes import FIELD_TYPES, REQUIRED, build_field
+
+FORMS_DIR = Path(__file__).parent
+FORM_KEYS = (
+    "maraude.tournee",
+    "maraude.rencontre",
+    "visite.visite",
+    "permanence.session",
+    "permanence.accueil",
+    "personne",
+)
+DEFINITION_KEYS = {"key", "version", "title", "description", "parent", "roles", "fields"}
+FIELD_KEYS = {"key", "label", "type", "required", "help", "choices", "choices_from", "min",
+              "max", "part_of", "required_if"}
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+FORM_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+
+
+class DefinitionError(ValueError):
+    """A form definition that cannot be used; the message names the file and the field."""
+
+
+class RecordDataSchema(Schema):
+    """Base of every form's schema: unknown keys refused, rules across fields checked."""
+
+    definition: dict = {}
+    error_messages = {"unknown": "Champ inconnu.", "type": "Un objet JSON est attendu."}
+
+    class Meta:  # noqa: D106
+        unknown = RAISE
+
+    @validates_schema
+    def _cross_field_rules(self, data: dict, **_kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        parts: dict[str, list[dict]] = {}
+        for spec in self.definition["fields"]:
+            condition = spec.get("required_if")
+            if condition and data.get(condition["field"]) == condition["equals"]:
+                value = data.get(spec["key"])
+                if value is None or value == "" or value == []:
+                    errors.setdefault(spec["key"], []).append(REQUIRED)
+            if "part_of" in spec:
+                parts.setdefault(spec["part_of"], []).append(spec)
+        for total_key, part_specs in parts.items():
+            total = data.get(total_key)
+            given = [data[s["key"]] for s in part_specs if data.get(s["key"]) is not None]
+            if total is not None and sum(given) > total:
+                names = " + ".join(s["label"].lower() for s in part_specs)
+                message = f"{names} ne peut pas dépasser {total}."
+                for spec in part_specs:
+                    errors.setdefault(spec["key"], []).append(message)
+        if errors:
+            raise ValidationError(errors)
+
+
+@dataclass
+class FormDefinition:
+    """One version of one form, as loaded from its definition."""
+
+    key: str
+    version: int
+    title: str
+    fields: list[dict]
+    raw: dict
+    source: str
+    parent: str | None = None
+    roles: list[str] | None = None
+    schema: Schema = field(init=False, repr=False)
+
+    def field(self, key: str) -> dict | None:
+        """Return the definition of one field, or None."""
+        return next((spec for spec in self.fields if spec["key"] == key), None)
+
+
+def check_definition(raw: Any, source: str) -> None:
+    """Refuse a definition the app could not use, naming the file and the field at fault."""
+
+    def fail(message: str, field_key: str | None = None) -> None:
+        where = f"{source}, champ «{field_key}»" if field_key else source
+        raise DefinitionError(f"{where} : {message}")
+
+    if not isinstance(raw, dict):
+        fail("la définition doit être un objet JSON")
+    unknown = set(raw) - DEFINITION_KEYS
+    if unknown:
+        fail(f"clé inconnue {sorted(unknown)}")
+    if not isinstance(raw.get("key"), str) or not FORM_KEY.match(raw["key"]):
+        fail("«key» manquante ou mal formée")
+    version = raw.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        fail("«version» doit être un entier positif")
+    if not isinstance(raw.get("title"), str) or not raw["title"].strip():
+        fail("«title» manquant")
+    roles = raw.get("roles")
+    if roles is not None and not (
+        isinstance(roles, list) and all(isinstance(r, str) for r in roles)
+    ):
+        fail("«roles» doit être une liste de rôles")
+    fields = raw.get("fields")
+    if not isinstance(fields, list) or not fields:
+        fail("«fields» doit être une liste non vide")
+    keys: dict[str, dict] = {}
+    labels: set[str] = set()
+    for position, spec in enumerate(fields, start=1):
+        if not isinstance(spec, dict):
+            fail(f"le champ n° {position} n'est pas un objet")
+        key = spec.get("key")
+        if not isinstance(key, str) or not IDENTIFIER.match(key):
+            fail(f"le champ n° {position} n'a pas de «key» valide")
+        unknown = set(spec) - FIELD_KEYS
+        if unknown:
+            fail(f"clé inconnue {sorted(unknown)}", key)
+        if key in keys:
+            fail("deux champs ont cette clé", key)
+        label = spec.get("label")
+        if not isinstance(label, str) or not label.strip():
+            fail("«label» manquant", key)
+        if label in labels:
+            fail(f"deux champs ont le libellé «{label}»", key)
+        if spec.get("type") not in FIELD_TYPES:
+            fail(f"type inconnu «{spec.get('type')}»", key)
+        if not isinstance(spec.get("required", False), bool):
+            fail("«required» doit être true ou false", key)
+        _check_choices(spec, fail)
+        for bound in ("min", "max"):
+            if bound in spec and (
+                spec["type"] not in ("integer", "counter")
+                or isinstance(spec[bound], bool)
+                or not isinstance(spec[bound], int)
+            ):
+                fail(f"«{bound}» n'est permis que sur un nombre entier", key)
+        keys[key] = spec
+        labels.add(label)
+    for spec in fields:
+        if "part_of" in spec:
+            total = keys.get(spec["part_of"])
+            if spec["type"] != "counter" or not total or total["type"] != "counter":
+                fail("«part_of» doit relier deux compteurs du même formulaire", spec["key"])
+        if "required_if" in spec:
+            condition = spec["required_if"]
+            if (
+                not isinstance(condition, dict)
+                or set(condition) != {"field", "equals"}
+                or condition["field"] not in keys
+                or keys[condition["field"]]["type"] not in ("boolean", "choice")
+            ):
+                fail("«required_if» doit nommer un champ oui/non ou à choix", spec["key"])
+
+
+def _check_choices(spec: dict, fail: Callable[..., None]) -> None:
+    key = spec["key"]
+    if spec["type"] not in ("choice", "multi"):
+        if "choices" in spec or "choices_from" in spec:
+            fail("des choix sur un champ qui n'est pas à choix", key)
+        return
+    if ("choices" in spec) == ("choices_from" in spec):
+        fail("donnez «choices» ou «choices_from», l'un des deux", key)
+    if "choices_from" in spec:
+        if not isinstance(spec["choices_from"], str) or not IDENTIFIER.match(spec["choices_from"]):
+            fail("«choices_from» doit nommer une liste de référence", key)
+        return
+    choices = spec["choices"]
+    if not isinstance(choices, list) or not choices:
+        fail("«choices» doit être une liste non vide", key)
+    values = set()
+    for choice in choices:
+        if not isinstance(choice, dict) or set(choice) != {"value", "label"}:
+            fail("chaque choix a exactement «value» et «label»", key)
+        if not isinstance(choice["value"], str) or not choice["value"]:
+            fail("un choix n'a pas de valeur", key)
+        if not isinstance(choice["label"], str) or not choice["label"].strip():
+            fail(f"le choix «{choice['value']}» n'a pas de libellé", key)
+        if choice["value"] in values:
+            fail(f"la valeur «{choice['value']}» est donnée deux fois", key)
+        values.add(choice["value"])
+
+
+def build_schema(
+    definition: FormDefinition, reference: Callable[[str], Iterable[str]]
+) -> Schema:
+    """Build, once, the marshmallow schema that validates a record's data for this version."""
+    declared = {spec["key"]: build_field(spec, reference) for spec in definition.fields}
+    name = f"{definition.key}.v{definition.version}".replace(".", "_")
+    schema_class = RecordDataSchema.from_dict(declared, name=name)
+    schema_class.definition = definition.raw
+    return schema_class()
+
+
+class FormRegistry:
+    """Every version of every form, with its validator; the one place forms are looked up."""
+
+    def __init__(
+        self,
+        definitions: Iterable[FormDefinition],
+        reference: Callable[[str], Iterable[str]] = lambda list_key: (),
+    ) -> None:
+        self._by_version: dict[tuple[str, int], FormDefinition] = {}
+        for definition in definitions:
+            ident = (definition.key, definition.version)
+            if ident in self._by_version:
+                raise DefinitionError(
+                    f"{definition.source} : {definition.key} v{definition.version} "
+                    f"est déjà défini dans {self._by_version[ident].source}"
+                )
+            definition.schema = build_schema(definition, reference)
+            self._by_version[ident] = definition
+        for definition in self._by_version.values():
+            if definition.parent and not self.versions(definition.parent):
+                raise DefinitionError(
+                    f"{definition.source} : formulaire parent «{definition.parent}» inconnu"
+                )
+
+    def get(self, key: str, version: int) -> FormDefinition | None:
+        """Return one version of a form, or None."""
+        return self._by_version.get((key, version))
+
+    def versions(self, key: str) -> list[FormDefinition]:
+        """Return every version of a form, oldest first."""
+        found = [d for (k, _), d in self._by_version.items() if k == key]
+        return sorted(found, key=lambda d: d.version)
+
+    def current(self, key: str) -> FormDefinition | None:
+        """Return the newest version of a form, or None."""
+        versions = self.versions(key)
+        return versions[-1] if versions else None
+
+    def keys(self) -> list[str]:
+        """Return the key of every form, the six given ones first."""
+        present = {k for k, _ in self._by_version}
+        given = [k for k in FORM_KEYS if k in present]
+        return given + sorted(present - set(given))
+
+    def validate(self, key: str, version: int, data: Any) -> tuple[dict, dict[str, list[str]]]:
+        """Check a record's data against its form version: (clean data, errors by field)."""
+        definition = self.get(key, version)
+        if definition is None:
+            return {}, {"form_version": [f"Formulaire inconnu : {key} v{version}."]}
+        try:
+            return definition.schema.load(data), {}
+        except ValidationError as error:
+            return {}, flatten_errors(error.messages)
+
+
+def flatten_errors(messages: Any) -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into field key → list of French sentences."""
+    if isinstance(messages, list | str):
+        return {"_schema": _sentences(messages)}
+    return {str(key): _sentences(value) for key, value in messages.items()}
+
+
+def _sentences(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for item in value for s in _sentences(item)]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _sentences(item)]
+    return [str(value)]
+
+
+def load_definitions(directory: Path | str = FORMS_DIR) -> list[FormDefinition]:
+    """Read and check every definition file (`*.json`) of a folder."""
+    found = []
+    for path in sorted(Path(directory).glob("*.json")):
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DefinitionError(f"{path.name} : JSON illisible ({error})") from None
+        check_definition(raw, path.name)
+        found.append(
+            FormDefinition(
+                key=raw["key"],
+                version=raw["version"],
+                title=raw["title"],
+                fields=raw["fields"],
+                raw=raw,
+                source=path.name,
+                parent=raw.get("parent"),
+                roles=raw.get("roles"),
+            )
+        )
+    return found

@@ -1,0 +1,30 @@
+"""Password hashing and the rule a new password must meet."""
+
+from __future__ import annotations
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+MIN_LENGTH = 10
+COMMON = {"motdepasse", "password", "azertyuiop", "0123456789", "1234567890", "qwertyuiop",
+          "motdepasse1", "soleil1234", "bonjour123", "outreach123"}
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with scrypt (werkzeug's default)."""
+    return generate_password_hash(password)
+
+
+def check_password(password_hash: str, password: str) -> bool:
+    """Tell whether a password matches its hash."""
+    return check_password_hash(password_hash, password)
+
+
+def weakness(password: str, login: str = "") -> str | None:
+    """Say in French why a password is too weak, or None when it will do."""
+    if len(password) < MIN_LENGTH:
+        return f"Le mot de passe doit faire au moins {MIN_LENGTH} caractères."
+    if len(set(password)) < 4:
+        return "Le mot de passe répète trop les mêmes caractères."
+    if password.lower() in COMMON or (login and login.lower() in password.lower()):
+        return "Ce mot de passe est trop facile à deviner."
+    return None

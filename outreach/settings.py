@@ -1,0 +1,84 @@
+"""Every setting Outreach reads from the environment, declared once with its default and help."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment setting: its name, default and the help the README repeats."""
+
+    name: str
+    default: str | None
+    help: str
+
+
+SETTINGS = (
+    Setting(
+        "OUTREACH_DATABASE_URL",
+        None,
+        "SQLAlchemy URL of the central database; default: the SQLite file outreach.db in the "
+        "instance folder, created on first start.",
+    ),
+    Setting(
+        "OUTREACH_SECRET_KEY",
+        None,
+        "Key that signs session cookies and CSRF tokens; default: generated once and kept in "
+        "the file secret_key of the instance folder.",
+    ),
+    Setting(
+        "OUTREACH_INSTANCE_PATH",
+        None,
+        "Folder for the SQLite database, the secret key and backups; default: ./instance.",
+    ),
+    Setting(
+        "OUTREACH_LOGIN_ATTEMPTS_PER_MINUTE",
+        "10",
+        "Failed logins allowed per minute for one login, and for one address, before refusing.",
+    ),
+    Setting(
+        "OUTREACH_SESSION_HOURS",
+        "12",
+        "How long a login lasts without activity, in hours (a field shift).",
+    ),
+    Setting(
+        "OUTREACH_PROXY_COUNT",
+        "0",
+        "Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted; "
+        "above 0, session cookies are also marked Secure (HTTPS only).",
+    ),
+)
+
+
+def read(name: str) -> str | None:
+    """Return the environment value of a declared setting, or its default."""
+    setting = next(s for s in SETTINGS if s.name == name)
+    return os.environ.get(name) or setting.default
+
+
+def instance_path() -> str:
+    """Return the instance folder: OUTREACH_INSTANCE_PATH, or ./instance."""
+    return os.path.abspath(read("OUTREACH_INSTANCE_PATH") or "instance")
+
+
+def secret_key(instance: str) -> str:
+    """Return OUTREACH_SECRET_KEY, or the key kept in the instance folder (made on first use)."""
+    given = read("OUTREACH_SECRET_KEY")
+    if given:
+        return given
+    path = Path(instance) / "secret_key"
+    if not path.exists():
+        # Written with owner-only rights: the key signs every session.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def database_url(instance: str) -> str:
+    """Return OUTREACH_DATABASE_URL, or the SQLite file in the instance folder."""
+    return read("OUTREACH_DATABASE_URL") or "sqlite:///" + os.path.join(instance, "outreach.db")
