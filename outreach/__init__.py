@@ -50,10 +50,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .extensions import csrf
 
     db.init_app(app)
-    csrf.init_app(app)
     catalog.init_app(app)
     errors.init_app(app)
+    # The login check runs before the CSRF check: a client without a session is told to log in
+    # (401), not that its token is missing.
     auth.init_app(app)
+    csrf.init_app(app)
     for blueprint in (home.bp, entry.bp, records.bp, admin.bp, api_bp):
         app.register_blueprint(blueprint)
 

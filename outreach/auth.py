@@ -145,5 +145,7 @@ def init_app(app: Flask) -> None:
             return None
         if wants_json():
             return api_error(401, "Connexion requise : reconnectez-vous.")
+        if request.method != "GET":
+            return redirect(url_for("auth.login"))
         return redirect(url_for("auth.login", suivant=request.full_path.rstrip("?")))
 

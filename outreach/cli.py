@@ -92,7 +92,7 @@ def _commit_or_refuse(change) -> None:
     db.session.commit()
 
 
-@user.command("create", help="Crée un compte.")
+@user.command("create", help="Crée un compte avec son rôle et son mot de passe.")
 @click.option("--login", required=True, help="Identifiant de connexion (minuscules).")
 @click.option("--password", required=True, help="Mot de passe (10 caractères au moins).")
 @click.option("--role", required=True, help="maraude, visiteur, travailleur_social, "

@@ -1,0 +1,194 @@
+"""Shared fixtures: a fresh app on a real SQLite file, a client, a CLI runner, and an auth helper."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from functools import cache
+
+import pytest
+from sqlalchemy import select
+
+from outreach import create_app
+from outreach.db import db, upgrade_schema
+from outreach.models import User
+from outreach.passwords import hash_password
+from outreach.roles import ROLES
+
+PASSWORD = "mot-de-passe-de-test"
+
+
+@cache
+def password_hash() -> str:
+    # scrypt is slow on purpose: hash the shared test password once per run.
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """Migrate one empty database per run; each test gets its own copy of the file."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.db"
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "t", "INSTANCE_PATH": str(folder),
+         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
+    )
+    with app.app_context():
+        upgrade_schema()
+        db.engine.dispose()
+    return path
+
+
+def make_app(tmp_path, migrated_database, **config):
+    """Build an app on a private copy of the migrated database."""
+    path = tmp_path / "outreach.db"
+    shutil.copy(migrated_database, path)
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "clé-de-test",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+        "LOGIN_ATTEMPTS_PER_MINUTE": 10,
+    }
+    settings.update(config)
+    return create_app(settings)
+
+
+@pytest.fixture
+def app(tmp_path, migrated_database):
+    app = make_app(tmp_path, migrated_database)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def add_user(app, login: str, role: str, active: bool = True) -> int:
+    """Add an account with the shared test password; return its id."""
+    with app.app_context():
+        user = User(login=login, name=login.title(), role=role, password_hash=password_hash(),
+                    active=active)
+        db.session.add(user)
+        db.session.commit()
+        return user.id
+
+
+def csrf_from(html: str) -> str:
+    """Read the CSRF token a page carries."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', html
+    )
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+class AuthActions:
+    """Log in and out as a person of a given role, the way the browser does."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+        self.csrf_token = None
+
+    def user(self, role: str) -> int:
+        """Return the id of the test account for a role, making it on first use."""
+        with self.app.app_context():
+            found = db.session.scalar(select(User.id).where(User.login == role))
+        return found or add_user(self.app, role, role)
+
+    def login(self, role: str = "admin", password: str = PASSWORD):
+        """Log in through /connexion as the account named after the role."""
+        if role in ROLES:
+            self.user(role)
+        page = self.client.get("/connexion")
+        response = self.client.post(
+            "/connexion",
+            data={"login": role, "password": password, "csrf_token": csrf_from(page.text)},
+        )
+        if response.status_code == 302:
+            self.csrf_token = self.client.get("/api/v1/session").json["csrf_token"]
+        return response
+
+    def logout(self):
+        """Log out through the logout button."""
+        return self.client.post("/deconnexion", data={"csrf_token": self.csrf_token})
+
+    def post(self, url: str, data: dict | None = None, **kwargs):
+        """POST a page form with the CSRF token."""
+        return self.client.post(url, data={**(data or {}), "csrf_token": self.csrf_token},
+                                **kwargs)
+
+
+@pytest.fixture
+def auth(app, client):
+    return AuthActions(app, client)
+
+
+# Browser tests: a real server on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+class LiveServer:
+    """The app served by werkzeug in a thread on 127.0.0.1, on a port chosen by the system."""
+
+    def __init__(self, app, port: int = 0):
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        """Stop serving (to prove that nothing reaches the server)."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def live_server(app):
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    yield page
+    context.close()
