@@ -60,7 +60,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
 
     @app.context_processor
-    def shell_context() -> dict[str, Any]:
+    def template_globals() -> dict[str, Any]:
+        """Give every template the role names."""
         from .roles import ROLES
 
         return {"ROLES": ROLES}

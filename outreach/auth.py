@@ -138,6 +138,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def require_login():
+        """Send anyone without a session to /connexion (pages) or answer 401 (API)."""
         if request.endpoint == "static" or current_user.is_authenticated:
             return None
         view = current_app.view_functions.get(request.endpoint or "")

@@ -17,7 +17,8 @@ from .models import User
 class CommandError(click.ClickException):
     """A refusal: one French line on stderr, exit status 1, nothing changed."""
 
-    def show(self, file=None) -> None:  # noqa: D102
+    def show(self, file=None) -> None:
+        """Print the refusal in French."""
         click.echo(f"Erreur : {self.message}", file=file or sys.stderr)
 
 

@@ -41,12 +41,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError):
+        """Refuse a state change whose CSRF token is missing or expired."""
         if wants_json():
             return api_error(400, CSRF_MESSAGE, code="csrf")
         return _page(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        """Answer an HTTP error in French."""
         status = error.code or 500
         # A message given on purpose (abort(404, "…")) is French already; werkzeug's are not.
         given = error.description if error.description != type(error).description else None
@@ -57,6 +59,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
+        """Log an unexpected failure (no personal data) and answer a French 500."""
         if isinstance(error, HTTPException):
             return http_error(error)
         app.logger.exception("unexpected error on %s %s", request.method, request.path)

@@ -23,7 +23,8 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # noqa: D102
+    def process_bind_param(self, value, dialect):
+        """Store in UTC; refuse a time without a timezone."""
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime: give it a timezone")
@@ -32,7 +33,8 @@ class UTCDateTime(TypeDecorator):
                 value = value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value, dialect):  # noqa: D102
+    def process_result_value(self, value, dialect):
+        """Read back as UTC, timezone-aware."""
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -54,7 +56,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
     @property
-    def is_active(self) -> bool:  # noqa: D102
+    def is_active(self) -> bool:
+        """Tell Flask-Login whether the account may hold a session."""
         return self.active
 
     def get_id(self) -> str:

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh app on a real SQLite file, a client, a CLI runner, and an auth helper."""
+"""Shared fixtures: a fresh app on a real SQLite file, a client, a CLI runner, an auth helper."""
 
 from __future__ import annotations
 

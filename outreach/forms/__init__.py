@@ -42,7 +42,9 @@ class RecordDataSchema(Schema):
     definition: dict = {}
     error_messages = {"unknown": "Champ inconnu.", "type": "Un objet JSON est attendu."}
 
-    class Meta:  # noqa: D106
+    class Meta:
+        """Refuse unknown keys."""
+
         unknown = RAISE
 
     @validates_schema
@@ -92,6 +94,7 @@ def check_definition(raw: Any, source: str) -> None:
     """Refuse a definition the app could not use, naming the file and the field at fault."""
 
     def fail(message: str, field_key: str | None = None) -> None:
+        """Raise the refusal, naming the file and the field."""
         where = f"{source}, champ «{field_key}»" if field_key else source
         raise DefinitionError(f"{where} : {message}")
 

@@ -203,11 +203,13 @@ def build_field(spec: dict, reference: Callable[[str], Iterable[str]]) -> fields
             list_key = spec["choices_from"]
 
             def values():
+                """Read the reference list when checking, so new entries count at once."""
                 return reference(list_key)
         else:
             inline = [choice["value"] for choice in spec["choices"]]
 
             def values():
+                """Give the definition's own choices."""
                 return inline
         return (Choice if kind == "choice" else Multi)(values, **options)
     simple = {
