@@ -60,21 +60,26 @@ class _Demo:
         self.rows: list[dict] = []
 
     def choices(self, form: str, field: str) -> list[str]:
+        """Return the choice values a form field accepts."""
         spec = self.registry.current(form).field(field)
         return [choice["value"] for choice in spec["choices"]]
 
     def pick(self, form: str, field: str) -> str:
+        """Pick one choice of a field."""
         return self.rng.choice(self.choices(form, field))
 
     def some(self, form: str, field: str, low: int, high: int) -> list[str]:
+        """Pick a few distinct choices of a multi field."""
         values = self.choices(form, field)
         return self.rng.sample(values, self.rng.randint(low, min(high, len(values))))
 
     def new_id(self) -> str:
+        """Make a repeatable UUID."""
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def add(self, form: str, data: dict, user_id: int, moment: datetime,
             parent_id: str | None = None) -> str:
+        """Check a record against its form and keep it for the final insert."""
         clean, errors = self.registry.validate(form, 1, data)
         if errors:
             raise ValueError(f"demo {form} is invalid: {errors}")
@@ -93,11 +98,13 @@ class _Demo:
         return ident
 
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
+        """Return a local time in Paris on a day (hour 24+ is the next morning)."""
         return datetime.combine(day, time(hour % 24, minute), PARIS) + timedelta(
             days=hour // 24
         )
 
     def days(self):
+        """Yield each day of the two years before today."""
         day = self.today - timedelta(days=730)
         while day <= self.today:
             yield day
