@@ -45,8 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.json.ensure_ascii = False
 
-    from . import admin, auth, catalog, db, entry, errors, home, records
-    from .api import bp as api_bp
+    from . import admin, api, auth, catalog, db, entry, errors, home, records
     from .extensions import csrf
 
     db.init_app(app)
@@ -56,8 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # (401), not that its token is missing.
     auth.init_app(app)
     csrf.init_app(app)
-    for blueprint in (home.bp, entry.bp, records.bp, admin.bp, api_bp):
+    for blueprint in (home.bp, entry.bp, records.bp, admin.bp):
         app.register_blueprint(blueprint)
+    api.init_app(app)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

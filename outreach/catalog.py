@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -14,11 +14,17 @@ from .roles import may_fill
 
 
 def reference_values(list_key: str) -> list[str]:
-    """Return the values of a reference list's active entries (what a choice may take)."""
-    query = select(ReferenceItem.value).where(
-        ReferenceItem.list_key == list_key, ReferenceItem.active.is_(True)
-    )
-    return list(db.session.scalars(query))
+    """Return the values of a reference list's active entries (what a choice may take).
+
+    Read once per request: a batch of 500 sessions checks its site 500 times.
+    """
+    cache = g.setdefault("reference_values", {}) if has_request_context() else {}
+    if list_key not in cache:
+        query = select(ReferenceItem.value).where(
+            ReferenceItem.list_key == list_key, ReferenceItem.active.is_(True)
+        )
+        cache[list_key] = set(db.session.scalars(query))
+    return cache[list_key]
 
 
 def reference_labels(list_key: str) -> dict[str, str]:
@@ -87,3 +93,48 @@ def visible_people(user: User | None = None) -> dict[str, str]:
         query = query.where(or_(Record.recorded_by == user.id, Record.id.in_(met)))
     people = {ident: person_label(data) for ident, data in db.session.execute(query)}
     return dict(sorted(people.items(), key=lambda item: item[1].lower()))
+
+
+class EngineForms:
+    """The app's forms as the sync engine asks for them (may_fill, validate)."""
+
+    def __init__(self, forms: FormRegistry) -> None:
+        self.forms = forms
+
+    def may_fill(self, role: str, form: str) -> bool:
+        """Tell whether a role may fill a form (unknown forms: no)."""
+        definition = self.forms.current(form)
+        return definition is not None and may_fill(role, form, definition.roles)
+
+    def validate(self, form: str, version: int, data) -> tuple[dict, dict[str, list[str]]]:
+        """Check a record's data against its form version."""
+        return self.forms.validate(form, version, data)
+
+
+def engine_forms() -> EngineForms:
+    """Return the app's forms for the sync engine."""
+    return EngineForms(registry())
+
+
+def offline_forms(user: User) -> list[dict]:
+    """Return every version of every form this user may fill, as served to tablets."""
+    forms = registry()
+    return [
+        definition.raw
+        for key in forms.keys()
+        for definition in forms.versions(key)
+        if may_fill(user.role, key, forms.current(key).roles)
+    ]
+
+
+def offline_reference() -> dict[str, list[dict]]:
+    """Return every active reference list as `{list: [{value, label}]}`."""
+    query = (
+        select(ReferenceItem.list_key, ReferenceItem.value, ReferenceItem.label)
+        .where(ReferenceItem.active.is_(True))
+        .order_by(ReferenceItem.list_key, ReferenceItem.position, ReferenceItem.label)
+    )
+    lists: dict[str, list[dict]] = {}
+    for list_key, value, label in db.session.execute(query):
+        lists.setdefault(list_key, []).append({"value": value, "label": label})
+    return lists

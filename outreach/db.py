@@ -8,24 +8,17 @@ from pathlib import Path
 from flask import Flask
 from flask_migrate import Migrate, upgrade
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
-# Named constraints: Alembic can then alter them on every engine, SQLite included.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from sync import schema
 
 
 class Base(DeclarativeBase):
-    """Base class of every table."""
+    """Base class of every table; the sync engine's tables share its metadata."""
 
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = schema.metadata
 
 
 db = SQLAlchemy(model_class=Base)

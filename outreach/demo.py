@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
+from sync import sequence
 from sync.content import content_hash
 
 from .db import db
@@ -133,6 +134,9 @@ def load_demo(
     _visites(demo, [ids[f"visiteur{n}" if n > 1 else "visiteur"] for n in range(1, 5)])
     _permanences(demo, ids["social"])
 
+    first = sequence.reserve(db.session, len(demo.rows))
+    for offset, row in enumerate(demo.rows):
+        row["change_seq"] = first + offset
     db.session.execute(insert(Record), demo.rows)
     db.session.add(AppState(key=MARKER, value=datetime.now(UTC).isoformat()))
     db.session.commit()

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from sync.content import content_hash
+from sync.push import apply_push
 
 from . import catalog
+from .api.common import actor
 from .db import db
 from .forms.html import read_posted, show_value
 from .models import Record
@@ -59,10 +60,10 @@ def fill(form_key: str):
         values = read_posted(definition.fields, request.form)
         clean, errors = catalog.registry().validate(definition.key, definition.version, values)
         if not errors:
-            record = _store(definition, clean, parent)
+            record_id = _store(definition, clean, parent)
             flash("Fiche enregistrée.")
             if catalog.children_of(definition.key):
-                return redirect(url_for("home.index", _anchor=f"fiche-{record.id}"))
+                return redirect(url_for("home.index", _anchor=f"fiche-{record_id}"))
             return redirect(request.full_path.rstrip("?"))
         status = 400
     return render_template(
@@ -77,28 +78,18 @@ def fill(form_key: str):
     ), status
 
 
-def _store(definition, data: dict, parent: Record | None) -> Record:
-    now = datetime.now(UTC)
-    record = Record(
-        id=str(uuid.uuid4()),
-        form=definition.key,
-        form_version=definition.version,
-        revision=1,
-        parent_id=parent.id if parent else None,
-        data=data,
-        recorded_at=now,
-        received_at=now,
-        recorded_by=current_user.id,
-    )
-    record.content_hash = content_hash(
-        {
-            "form": record.form,
-            "form_version": record.form_version,
-            "parent_id": record.parent_id,
-            "recorded_at": now.isoformat(),
-            "data": data,
-        }
-    )
-    db.session.add(record)
-    db.session.commit()
-    return record
+def _store(definition, data: dict, parent: Record | None) -> str:
+    """Store a record made online through the same engine as a tablet's push."""
+    item = {
+        "id": str(uuid.uuid4()),
+        "form": definition.key,
+        "form_version": definition.version,
+        "parent_id": parent.id if parent else None,
+        "recorded_at": datetime.now(UTC).isoformat(),
+        "base_revision": None,
+        "data": data,
+    }
+    [result] = apply_push(db.session, actor(), None, [item], catalog.engine_forms())
+    if result["status"] != "created":
+        raise RuntimeError(f"online entry not stored: {result['status']}")
+    return item["id"]

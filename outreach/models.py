@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+
+from sync import schema
+from sync.schema import UTCDateTime, utcnow
 
 from .db import db
-
-
-def utcnow() -> datetime:
-    """Return the current time in UTC, timezone-aware."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        """Store in UTC; refuse a time without a timezone."""
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime: give it a timezone")
-            value = value.astimezone(UTC)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):
-        """Read back as UTC, timezone-aware."""
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
 
 class User(UserMixin, db.Model):
@@ -68,27 +42,9 @@ class User(UserMixin, db.Model):
 class Record(db.Model):
     """One filled form: a rencontre, a visite, an accueil… at its current revision."""
 
-    __tablename__ = "record"
+    __table__ = schema.record
 
-    # Made on the tablet: the primary key makes a second row with the same id impossible.
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    form: Mapped[str] = mapped_column(String(64))
-    form_version: Mapped[int] = mapped_column(Integer)
-    revision: Mapped[int] = mapped_column(Integer, default=1)
-    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    data: Mapped[dict] = mapped_column(JSON)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    recorded_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    device_id: Mapped[str | None] = mapped_column(String(36))
-    content_hash: Mapped[str] = mapped_column(String(64))
-
-    author: Mapped[User] = relationship(lazy="joined")
-
-    __table_args__ = (
-        Index("ix_record_form_recorded_at", "form", "recorded_at"),
-        Index("ix_record_recorded_by", "recorded_by"),
-    )
+    author: Mapped[User] = relationship(lazy="joined", foreign_keys=[schema.record.c.recorded_by])
 
 
 class ReferenceItem(db.Model):

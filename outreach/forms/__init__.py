@@ -55,7 +55,7 @@ class RecordDataSchema(Schema):
             condition = spec.get("required_if")
             if condition and data.get(condition["field"]) == condition["equals"]:
                 value = data.get(spec["key"])
-                if value is None or value == "" or value == []:
+                if value is None or value == [] or (isinstance(value, str) and not value.strip()):
                     errors.setdefault(spec["key"], []).append(REQUIRED)
             if "part_of" in spec:
                 parts.setdefault(spec["part_of"], []).append(spec)

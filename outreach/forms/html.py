@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -90,7 +90,7 @@ def show_value(
     if kind == "date":
         return date.fromisoformat(value).strftime("%d/%m/%Y")
     if kind == "datetime":
-        return value.replace("T", " à ")[:19]
+        return datetime.fromisoformat(value).strftime("%d/%m/%Y à %H:%M")
     if kind == "person":
         return (people or {}).get(value, "Personne non encore synchronisée")
     if kind == "place":

@@ -1,0 +1,49 @@
+"""The session API: logging in and out with JSON, and a fresh CSRF token."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from ..auth import LoginError, log_in, log_out
+from ..errors import api_error
+from ..extensions import csrf
+from ..roles import public
+from .common import NotJSON, json_body, user_json
+
+bp = Blueprint("api_session", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/session")
+@public
+@csrf.exempt
+def open_session():
+    """Log in with JSON credentials; answer the user and a CSRF token."""
+    try:
+        body = json_body()
+    except NotJSON:
+        body = None
+    if not isinstance(body, dict):
+        return api_error(400, "Envoyez un objet JSON {\"login\", \"password\"}.")
+    login, password = body.get("login"), body.get("password")
+    if not isinstance(login, str) or not isinstance(password, str) or not login or not password:
+        return api_error(400, "«login» et «password» sont obligatoires (texte).")
+    try:
+        user = log_in(login, password)
+    except LoginError as error:
+        return api_error(error.status, error.message)
+    return {"user": user_json(user), "csrf_token": generate_csrf()}
+
+
+@bp.get("/session")
+def current_session():
+    """Answer the logged-in user and a fresh CSRF token (before replaying an outbox)."""
+    return {"user": user_json(current_user), "csrf_token": generate_csrf()}
+
+
+@bp.delete("/session")
+def close_session():
+    """Log out."""
+    log_out()
+    return {"ok": True}

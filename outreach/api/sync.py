@@ -1,0 +1,51 @@
+"""Push and pull (DESIGN §4): the tablet's outbox goes up, its working set comes down."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask_login import current_user
+
+from sync import sequence
+from sync.protocol import EnvelopeError, TooManyRecords, as_uuid, read_envelope
+from sync.pull import BadCursor, build_pull, fingerprint, make_cursor
+from sync.push import apply_push
+
+from .. import catalog
+from ..db import db
+from ..errors import api_error
+from .common import NotJSON, actor, json_body
+
+bp = Blueprint("api_sync", __name__, url_prefix="/api/v1/sync")
+
+
+@bp.post("/push")
+def push():
+    """Apply a batch of records; answer one result per record, in request order."""
+    try:
+        device_id, items = read_envelope(json_body())
+    except TooManyRecords as error:
+        return api_error(413, str(error))
+    except (NotJSON, EnvelopeError) as error:
+        return api_error(400, str(error))
+    results = apply_push(db.session, actor(), device_id, items, catalog.engine_forms())
+    forms = catalog.offline_forms(current_user)
+    cursor = make_cursor(
+        sequence.current(db.session), fingerprint(forms, catalog.offline_reference())
+    )
+    return {"results": results, "cursor": cursor}
+
+
+@bp.get("/pull")
+def pull():
+    """Answer what this person may have offline, after the cursor given (none: everything)."""
+    device_id = request.args.get("device_id")
+    if device_id is not None and as_uuid(device_id) is None:
+        return api_error(400, "«device_id» n'est pas un UUID.")
+    try:
+        return build_pull(
+            db.session, actor(), request.args.get("cursor"),
+            catalog.offline_forms(current_user), catalog.offline_reference(),
+            device_id=as_uuid(device_id) if device_id else None,
+        )
+    except BadCursor as error:
+        return api_error(400, str(error))

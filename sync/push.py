@@ -1,0 +1,272 @@
+"""Applying one pushed batch: exactly one result per record, nothing lost, nothing overwritten.
+
+One transaction per batch. The sequence counter is taken first, which orders concurrent pushes;
+the insert still says "on conflict do nothing" and is checked, so that a race can never make a
+second row nor an error: the loser rolls back and reads the winner's row on its retry.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from time import perf_counter
+from typing import Any, Protocol
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from . import sequence
+from .content import content_hash
+from .protocol import check_record
+from .schema import quarantine, record, record_conflict, record_revision, sync_log, utcnow
+
+RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who pushes or pulls: a user id and role, and whether they work at the office."""
+
+    id: int
+    role: str
+    office: bool = False
+
+
+class Forms(Protocol):
+    """What the engine needs to know of forms: who may fill one, and how to check its data."""
+
+    def may_fill(self, role: str, form: str) -> bool:
+        """Tell whether a role may fill a form."""
+
+    def validate(self, form: str, version: int, data: Any) -> tuple[dict, dict[str, list[str]]]:
+        """Check a record's data against its form version: (clean data, errors by field)."""
+
+
+class LostRace(Exception):
+    """Another transaction stored one of this batch's records first: retry the batch."""
+
+
+@dataclass
+class Checked:
+    """One pushed record after its checks: normalised, fingerprinted, or with its errors."""
+
+    raw: dict
+    record: dict
+    content_hash: str
+    errors: dict[str, list[str]]
+
+
+def check(items: list[dict], actor: Actor, forms: Forms, now: datetime) -> list[Checked]:
+    """Check every record of a batch, each alone; one bad record never fails another."""
+    checked = []
+    for item in items:
+        found, errors = check_record(item, now)
+        if not errors and not forms.may_fill(actor.role, found["form"]):
+            errors = {"form": ["Votre rôle ne permet pas de remplir ce formulaire."]}
+        if not errors:
+            clean, errors = forms.validate(found["form"], found["form_version"], found["data"])
+            found["data"] = clean
+        checked.append(Checked(item, found, content_hash(item if errors else found), errors))
+    return checked
+
+
+def apply_push(
+    session: Session,
+    actor: Actor,
+    device_id: str | None,
+    items: list[dict],
+    forms: Forms,
+) -> list[dict]:
+    """Apply one pushed batch and commit it; return one result per record, in request order."""
+    started = perf_counter()
+    now = utcnow()
+    checked = check(items, actor, forms, now)
+    for attempt in range(RETRIES):
+        try:
+            results = _write(session, actor, device_id, checked, now)
+        except LostRace:
+            session.rollback()
+            if attempt == RETRIES - 1:
+                raise
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        for result in results:
+            counts[result["status"]] += 1
+        session.execute(insert(sync_log).values(
+            at=now, user_id=actor.id, device_id=device_id, kind="push", counts=dict(counts),
+            duration_ms=round((perf_counter() - started) * 1000),
+        ))
+        session.commit()
+        return results
+    raise AssertionError("unreachable")
+
+
+def _write(session: Session, actor: Actor, device_id: str | None, checked: list[Checked],
+           now: datetime) -> list[dict]:
+    next_seq = sequence.reserve(session, max(1, len(checked)))
+    ids = list({c.record["id"] for c in checked})
+    current = {row.id: dict(row._mapping) for row in session.execute(
+        select(record).where(record.c.id.in_(ids)))}
+    kept = defaultdict(set)
+    for record_id, kept_hash in session.execute(
+        select(record_conflict.c.record_id, record_conflict.c.content_hash)
+        .where(record_conflict.c.record_id.in_(ids))
+    ):
+        kept[record_id].add(kept_hash)
+    quarantined = {(row.record_id, row.content_hash) for row in session.execute(
+        select(quarantine.c.record_id, quarantine.c.content_hash)
+        .where(quarantine.c.record_id.in_(ids), quarantine.c.status == "open"))}
+
+    batch = _Batch(actor, device_id, now)
+    results = []
+    for item in checked:
+        ident = item.record["id"]
+        stored = current.get(ident)
+        if not item.errors and stored is not None:
+            item.errors = _may_change(stored, item.record, actor)
+        if item.errors:
+            if (ident, item.content_hash) not in quarantined:
+                quarantined.add((ident, item.content_hash))
+                batch.quarantine(item)
+            results.append(_result(ident, "rejected", None, item.errors))
+        elif stored is None:
+            current[ident] = batch.create(item, next_seq)
+            next_seq += 1
+            results.append(_result(ident, "created", 1))
+        elif item.content_hash == stored["content_hash"] or item.content_hash in kept[ident]:
+            results.append(_result(ident, "unchanged", stored["revision"]))
+        elif item.record["base_revision"] == stored["revision"]:
+            current[ident] = batch.update(stored, item, next_seq)
+            next_seq += 1
+            results.append(_result(ident, "updated", current[ident]["revision"]))
+        else:
+            kept[ident].add(item.content_hash)
+            batch.conflict(stored, item)
+            results.append(_result(ident, "conflict", stored["revision"]))
+    batch.execute(session)
+    return results
+
+
+def _may_change(stored: dict, incoming: dict, actor: Actor) -> dict[str, list[str]]:
+    if stored["form"] != incoming["form"]:
+        return {"form": ["Une fiche ne change pas de formulaire."]}
+    if not actor.office and stored["recorded_by"] != actor.id:
+        return {"id": ["Cette fiche a été faite par une autre personne : modification refusée."]}
+    return {}
+
+
+def _result(ident: str, status: str, revision: int | None, errors: dict | None = None) -> dict:
+    return {"id": ident, "status": status, "revision": revision, "errors": errors or {}}
+
+
+def _recorded_at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class _Batch:
+    """The writes of one batch, gathered so that each table gets one statement."""
+
+    def __init__(self, actor: Actor, device_id: str | None, now: datetime) -> None:
+        self.actor, self.device_id, self.now = actor, device_id, now
+        self.inserts: dict[str, dict] = {}
+        self.updates: dict[str, dict] = {}
+        self.history: list[dict] = []
+        self.conflicts: list[dict] = []
+        self.rejected: list[dict] = []
+
+    def create(self, item: Checked, seq: int) -> dict:
+        """Stage a new record at revision 1."""
+        row = self._content(item) | {
+            "id": item.record["id"], "revision": 1, "recorded_by": self.actor.id,
+            "revised_by": None, "change_seq": seq, "deleted": False,
+        }
+        self.inserts[row["id"]] = row
+        return row
+
+    def update(self, stored: dict, item: Checked, seq: int) -> dict:
+        """Stage a new revision, keeping the one it replaces in the history."""
+        self.history.append({
+            "record_id": stored["id"], "revision": stored["revision"],
+            "form_version": stored["form_version"], "parent_id": stored["parent_id"],
+            "data": stored["data"], "recorded_at": stored["recorded_at"],
+            "received_at": stored["received_at"],
+            "recorded_by": stored["revised_by"] or stored["recorded_by"],
+            "device_id": stored["device_id"], "content_hash": stored["content_hash"],
+            "replaced_at": self.now,
+        })
+        row = stored | self._content(item) | {
+            "revision": stored["revision"] + 1, "change_seq": seq,
+            "revised_by": None if self.actor.id == stored["recorded_by"] else self.actor.id,
+        }
+        if row["id"] in self.inserts:
+            self.inserts[row["id"]] = row
+        else:
+            self.updates[row["id"]] = row | {"expected_revision": stored["revision"]}
+        return row
+
+    def conflict(self, stored: dict, item: Checked) -> None:
+        """Keep an incoming version made on a stale revision beside the current one."""
+        self.conflicts.append(self._content(item) | {
+            "record_id": item.record["id"], "base_revision": item.record["base_revision"],
+            "current_revision": stored["revision"], "recorded_by": self.actor.id,
+        })
+
+    def quarantine(self, item: Checked) -> None:
+        """Keep a rejected record raw, with its errors."""
+        form = item.raw.get("form")
+        self.rejected.append({
+            "record_id": item.record["id"], "form": form if isinstance(form, str) else None,
+            "raw": item.raw, "content_hash": item.content_hash, "errors": item.errors,
+            "recorded_by": self.actor.id, "device_id": self.device_id,
+            "received_at": self.now, "status": "open",
+        })
+
+    def _content(self, item: Checked) -> dict:
+        found = item.record
+        return {
+            "form": found["form"], "form_version": found["form_version"],
+            "parent_id": found["parent_id"], "data": found["data"],
+            "recorded_at": _recorded_at(found["recorded_at"]), "received_at": self.now,
+            "device_id": self.device_id, "content_hash": item.content_hash,
+        }
+
+    def execute(self, session: Session) -> None:
+        """Write everything staged: one statement per table."""
+        if self.inserts:
+            rows = list(self.inserts.values())
+            statement = _insert_new(session).returning(record.c.id)
+            stored = session.execute(statement, rows).scalars().all()
+            if len(stored) != len(rows):
+                raise LostRace
+        if self.history:
+            session.execute(insert(record_revision), self.history)
+        if self.updates:
+            columns = ("form_version", "parent_id", "data", "recorded_at", "received_at",
+                       "device_id", "content_hash", "revision", "change_seq", "revised_by")
+            statement = (
+                update(record)
+                .where(record.c.id == bindparam("b_id"),
+                       record.c.revision == bindparam("b_expected"))
+                .values({column: bindparam(f"b_{column}") for column in columns})
+            )
+            params = [{f"b_{key}": row[key] for key in columns}
+                      | {"b_id": row["id"], "b_expected": row["expected_revision"]}
+                      for row in self.updates.values()]
+            changed = session.connection().execute(statement, params)
+            if session.get_bind().dialect.supports_sane_multi_rowcount and (
+                changed.rowcount != len(params)
+            ):
+                raise LostRace
+        if self.conflicts:
+            session.execute(insert(record_conflict), self.conflicts)
+        if self.rejected:
+            session.execute(insert(quarantine), self.rejected)
+
+
+def _insert_new(session: Session):
+    """Return the dialect's "insert, or nothing if the id exists" (no SQLite-only SQL)."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(record).on_conflict_do_nothing(index_elements=["id"])
