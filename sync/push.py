@@ -78,14 +78,19 @@ def apply_push(
     device_id: str | None,
     items: list[dict],
     forms: Forms,
+    author: int | None = None,
 ) -> list[dict]:
-    """Apply one pushed batch and commit it; return one result per record, in request order."""
+    """Apply one pushed batch and commit it; return one result per record, in request order.
+
+    `author` stores new records in another person's name (a coordinateur correcting an agent's
+    rejected record); by default the author is whoever pushes.
+    """
     started = perf_counter()
     now = utcnow()
     checked = check(items, actor, forms, now)
     for attempt in range(RETRIES):
         try:
-            results = _write(session, actor, device_id, checked, now)
+            results = _write(session, actor, device_id, checked, now, author)
         except LostRace:
             session.rollback()
             if attempt == RETRIES - 1:
@@ -104,7 +109,7 @@ def apply_push(
 
 
 def _write(session: Session, actor: Actor, device_id: str | None, checked: list[Checked],
-           now: datetime) -> list[dict]:
+           now: datetime, author: int | None) -> list[dict]:
     next_seq = sequence.reserve(session, max(1, len(checked)))
     ids = list({c.record["id"] for c in checked})
     current = {row.id: dict(row._mapping) for row in session.execute(
@@ -119,7 +124,7 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
         select(quarantine.c.record_id, quarantine.c.content_hash)
         .where(quarantine.c.record_id.in_(ids), quarantine.c.status == "open"))}
 
-    batch = _Batch(actor, device_id, now)
+    batch = _Batch(actor, device_id, now, author or actor.id)
     results = []
     for item in checked:
         ident = item.record["id"]
@@ -168,8 +173,8 @@ def _recorded_at(value: str) -> datetime:
 class _Batch:
     """The writes of one batch, gathered so that each table gets one statement."""
 
-    def __init__(self, actor: Actor, device_id: str | None, now: datetime) -> None:
-        self.actor, self.device_id, self.now = actor, device_id, now
+    def __init__(self, actor: Actor, device_id: str | None, now: datetime, author: int) -> None:
+        self.actor, self.device_id, self.now, self.author = actor, device_id, now, author
         self.inserts: dict[str, dict] = {}
         self.updates: dict[str, dict] = {}
         self.history: list[dict] = []
@@ -179,8 +184,9 @@ class _Batch:
     def create(self, item: Checked, seq: int) -> dict:
         """Stage a new record at revision 1."""
         row = self._content(item) | {
-            "id": item.record["id"], "revision": 1, "recorded_by": self.actor.id,
-            "revised_by": None, "change_seq": seq, "deleted": False,
+            "id": item.record["id"], "revision": 1, "recorded_by": self.author,
+            "revised_by": None if self.author == self.actor.id else self.actor.id,
+            "change_seq": seq, "deleted": False,
         }
         self.inserts[row["id"]] = row
         return row
