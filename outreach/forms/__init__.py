@@ -223,6 +223,10 @@ class FormRegistry:
                 )
             definition.schema = build_schema(definition, reference)
             self._by_version[ident] = definition
+        # Looked up for every pushed record: sorted once here, not at each call.
+        self._versions: dict[str, list[FormDefinition]] = {}
+        for definition in sorted(self._by_version.values(), key=lambda d: d.version):
+            self._versions.setdefault(definition.key, []).append(definition)
         for definition in self._by_version.values():
             if definition.parent and not self.versions(definition.parent):
                 raise DefinitionError(
@@ -235,17 +239,16 @@ class FormRegistry:
 
     def versions(self, key: str) -> list[FormDefinition]:
         """Return every version of a form, oldest first."""
-        found = [d for (k, _), d in self._by_version.items() if k == key]
-        return sorted(found, key=lambda d: d.version)
+        return list(self._versions.get(key, ()))
 
     def current(self, key: str) -> FormDefinition | None:
         """Return the newest version of a form, or None."""
-        versions = self.versions(key)
+        versions = self._versions.get(key)
         return versions[-1] if versions else None
 
     def keys(self) -> list[str]:
         """Return the key of every form, the six given ones first."""
-        present = {k for k, _ in self._by_version}
+        present = set(self._versions)
         given = [k for k in FORM_KEYS if k in present]
         return given + sorted(present - set(given))
 

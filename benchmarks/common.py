@@ -1,0 +1,98 @@
+"""What the benchmarks share: a real `outreach run` on a fresh SQLite database, a client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+PASSWORD = "mesure-de-vitesse-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def outreach(instance: Path, *args: str) -> None:
+    env = {**os.environ, "OUTREACH_INSTANCE_PATH": str(instance)}
+    subprocess.run([sys.executable, "-m", "outreach", *args], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def running_server(users: list[tuple[str, str]]):
+    """Start `outreach run` on 127.0.0.1 with the given (login, role) accounts; yield its URL."""
+    with tempfile.TemporaryDirectory() as folder:
+        instance = Path(folder)
+        outreach(instance, "init-db")
+        for login, role in users:
+            outreach(instance, "user", "create", "--login", login, "--password", PASSWORD,
+                     "--role", role)
+        port = free_port()
+        env = {**os.environ, "OUTREACH_INSTANCE_PATH": str(instance)}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "outreach", "run", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    requests.get(f"{url}/connexion", timeout=2)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise RuntimeError("the server did not start") from None
+                    time.sleep(0.05)
+            yield url, instance
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+def login(url: str, user: str) -> requests.Session:
+    """Return a logged-in HTTP session that sends its CSRF token."""
+    session = requests.Session()
+    answer = session.post(f"{url}/api/v1/session", json={"login": user, "password": PASSWORD},
+                          timeout=30)
+    answer.raise_for_status()
+    session.headers["X-CSRFToken"] = answer.json()["csrf_token"]
+    return session
+
+
+def rencontres(count: int, seed: int = 1) -> list[dict]:
+    """Return `count` valid maraude.rencontre records, made as a tablet makes them."""
+    start = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
+    prestations = ["boisson_chaude", "repas", "duvet", "kit_hygiene", "ecoute"]
+    records = []
+    for number in range(count):
+        people = 1 + number % 3
+        records.append({
+            "id": str(uuid.UUID(int=(seed << 64) + number, version=4)),
+            "form": "maraude.rencontre", "form_version": 1,
+            "recorded_at": (start + timedelta(minutes=7 * number)).isoformat(),
+            "parent_id": None, "base_revision": None,
+            "data": {
+                "lieu": {"label": f"Parvis de la gare, entrée {number % 9}", "lat": None,
+                         "lon": None},
+                "niveau": "anonyme", "nombre_personnes": people, "femmes": number % 2,
+                "hommes": people - number % 2, "tranche_age": "de_26_a_40",
+                "prestations": prestations[: 1 + number % 4], "situation_urgente": False,
+                "notes": "Rencontre calme, boisson chaude acceptée." if number % 5 == 0 else None,
+            },
+        })
+    for record in records:
+        if record["data"]["notes"] is None:
+            del record["data"]["notes"]
+    return records
