@@ -79,6 +79,30 @@ def demo() -> None:
         click.echo(f"  {user.login:<14} {user.role}")
 
 
+@main.command(
+    "backup", help="Copie la base SQLite dans FICHIER sans arrêter le serveur (à chaud)."
+)
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup(file: str) -> None:
+    """Copy the live SQLite database to a file with SQLite's online backup."""
+    import sqlite3
+    from pathlib import Path
+
+    if db.engine.dialect.name != "sqlite":
+        raise CommandError("la sauvegarde intégrée est pour SQLite ; avec PostgreSQL, pg_dump.")
+    target = Path(file)
+    if target.exists():
+        raise CommandError(f"«{file}» existe déjà : choisissez un nouveau fichier.")
+    source = db.engine.raw_connection()
+    try:
+        with sqlite3.connect(target) as copy:
+            source.driver_connection.backup(copy)
+    finally:
+        source.close()
+    click.echo(f"Sauvegarde écrite dans {target} ({target.stat().st_size // 1024} Ko).")
+
+
 @main.group("user", help="Gère les comptes : create, list, set-password, disable.")
 def user() -> None:
     """Manage accounts."""

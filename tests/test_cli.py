@@ -15,7 +15,7 @@ from outreach.db import db
 from outreach.models import Record, User
 
 COMMANDS = [
-    ["run"], ["init-db"], ["demo"], ["user"], ["user", "create"], ["user", "list"],
+    ["run"], ["init-db"], ["demo"], ["backup"], ["user"], ["user", "create"], ["user", "list"],
     ["user", "set-password"], ["user", "disable"],
 ]
 
@@ -153,3 +153,17 @@ def test_run_creates_the_database_and_serves_with_waitress(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_backup_copies_the_live_database(app, runner, tmp_path):
+    invoke(runner, "user", "create", "--login", "lea", "--password", "un-long-secret",
+           "--role", "visiteur")
+    target = tmp_path / "copie.db"
+    result = invoke(runner, "backup", str(target))
+    assert result.exit_code == 0, result.output
+    import sqlite3
+
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT login FROM user_account").fetchall() == [("lea",)]
+    again = invoke(runner, "backup", str(target))
+    assert again.exit_code == 1 and "existe déjà" in again.output
