@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
+
+from sync.access import people_visible
+from sync.push import Actor
+from sync.schema import record
 
 from .db import db
 from .forms import FormDefinition, FormRegistry, load_definitions
 from .forms.html import choice_labels
-from .models import Record, ReferenceItem, User
-from .roles import may_fill
+from .models import ReferenceItem, User
+from .roles import OFFICE_ROLES, may_fill
 
 
 def reference_values(list_key: str) -> list[str]:
@@ -79,18 +83,12 @@ def person_label(data: dict) -> str:
 
 
 def visible_people(user: User | None = None) -> dict[str, str]:
-    """Return id → name of the people this user may pick in a form.
-
-    Until visit assignments exist (DESIGN §9), a field user's people are those they recorded or
-    met in their own records; the office sees everyone.
-    """
+    """Return id → name of the people this user may pick in a form (the same rule as the pull)."""
     user = user or current_user
-    query = select(Record.id, Record.data).where(Record.form == "personne")
-    if user.role not in ("coordinateur", "admin"):
-        met = select(Record.data["personne"].as_string()).where(
-            Record.recorded_by == user.id, Record.form != "personne"
-        )
-        query = query.where(or_(Record.recorded_by == user.id, Record.id.in_(met)))
+    actor = Actor(id=user.id, role=user.role, office=user.role in OFFICE_ROLES)
+    query = select(record.c.id, record.c.data).where(
+        record.c.form == "personne", record.c.deleted.is_(False), people_visible(actor)
+    )
     people = {ident: person_label(data) for ident, data in db.session.execute(query)}
     return dict(sorted(people.items(), key=lambda item: item[1].lower()))
 

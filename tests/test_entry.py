@@ -511,8 +511,8 @@ def _people_offered(client, key="maraude.rencontre"):
 
 
 def test_a_person_field_offers_only_the_people_this_user_may_see(app, auth, client):
-    add_user(app, "maraude2", "maraude")
-    auth.login("maraude2")
+    add_user(app, "social2", "travailleur_social")
+    auth.login("social2")
     auth.post("/saisie/personne", {**POSTED["personne"], "alias_prenom": "Autre",
                                    "nom": "Équipe"})
     other = _records(app, "personne")[0].id
@@ -527,9 +527,18 @@ def test_a_person_field_offers_only_the_people_this_user_may_see(app, auth, clie
     assert _people_offered(client) == {mine: "Jojo", other: "Autre Équipe"}
 
 
-def test_a_person_met_in_ones_own_record_is_offered(app, auth, client):
+def test_a_maraude_team_shares_its_known_people(app, auth, client):
     add_user(app, "maraude2", "maraude")
     auth.login("maraude2")
+    auth.post("/saisie/personne", {"niveau": "alias", "alias_prenom": "Tonio"})
+    auth.logout()
+    auth.login("maraude")
+    assert list(_people_offered(client).values()) == ["Tonio"]
+
+
+def test_a_person_met_in_ones_own_record_is_offered(app, auth, client):
+    add_user(app, "social2", "travailleur_social")
+    auth.login("social2")
     auth.post("/saisie/personne", {"niveau": "alias", "alias_prenom": "Dédé"})
     met = _records(app, "personne")[0].id
     auth.logout()
