@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from . import sequence
 from .content import content_hash
-from .push import Actor, Forms, apply_push, check
+from .push import Actor, Forms, apply_push, check, history_row
 from .schema import quarantine, record, record_conflict, record_revision, utcnow
 
 
@@ -89,13 +89,7 @@ def resolve_conflict(
     # Read again under the counter's lock: a push may have made a revision meanwhile.
     current = dict(session.execute(select(record).where(record.c.id == current["id"])).one()
                    ._mapping)
-    session.execute(insert(record_revision).values(
-        record_id=current["id"], revision=current["revision"],
-        form_version=current["form_version"], parent_id=current["parent_id"],
-        data=current["data"], recorded_at=current["recorded_at"],
-        received_at=current["received_at"],
-        recorded_by=current["revised_by"] or current["recorded_by"],
-        device_id=current["device_id"], content_hash=current["content_hash"], replaced_at=now))
+    session.execute(insert(record_revision).values(history_row(current, now)))
     revision = current["revision"] + 1
     session.execute(update(record).where(record.c.id == current["id"]).values(
         data=clean, revision=revision, change_seq=seq, received_at=now, revised_by=actor.id,

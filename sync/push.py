@@ -162,6 +162,19 @@ def _may_change(stored: dict, incoming: dict, actor: Actor) -> dict[str, list[st
     return {}
 
 
+def history_row(stored: dict, replaced_at: datetime) -> dict:
+    """Return the history row that keeps a revision about to be replaced (who wrote it, when)."""
+    return {
+        "record_id": stored["id"], "revision": stored["revision"],
+        "form_version": stored["form_version"], "parent_id": stored["parent_id"],
+        "data": stored["data"], "recorded_at": stored["recorded_at"],
+        "received_at": stored["received_at"],
+        "recorded_by": stored["revised_by"] or stored["recorded_by"],
+        "device_id": stored["device_id"], "content_hash": stored["content_hash"],
+        "replaced_at": replaced_at,
+    }
+
+
 def _result(ident: str, status: str, revision: int | None, errors: dict | None = None) -> dict:
     return {"id": ident, "status": status, "revision": revision, "errors": errors or {}}
 
@@ -193,15 +206,7 @@ class _Batch:
 
     def update(self, stored: dict, item: Checked, seq: int) -> dict:
         """Stage a new revision, keeping the one it replaces in the history."""
-        self.history.append({
-            "record_id": stored["id"], "revision": stored["revision"],
-            "form_version": stored["form_version"], "parent_id": stored["parent_id"],
-            "data": stored["data"], "recorded_at": stored["recorded_at"],
-            "received_at": stored["received_at"],
-            "recorded_by": stored["revised_by"] or stored["recorded_by"],
-            "device_id": stored["device_id"], "content_hash": stored["content_hash"],
-            "replaced_at": self.now,
-        })
+        self.history.append(history_row(stored, self.now))
         row = stored | self._content(item) | {
             "revision": stored["revision"] + 1, "change_seq": seq,
             "revised_by": None if self.actor.id == stored["recorded_by"] else self.actor.id,
