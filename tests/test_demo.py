@@ -1,77 +1,224 @@
-"""The demonstration CCAS: loaded once, plausible, and valid against the forms."""
+"""The demonstration CCAS: loaded once, plausible, valid against the forms, all or nothing."""
 
-from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+import re
+from collections import Counter, defaultdict
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from outreach.db import db
-from outreach.demo import DEMO_USERS, load_demo
-from outreach.models import Record, ReferenceItem, User
+from outreach.demo import DEMO_PASSWORD, DEMO_USERS, MARKER, load_demo
+from outreach.forms import FormRegistry, load_definitions
+from outreach.models import AppState, Record, ReferenceItem, User
+from outreach.passwords import check_password
+from sync.content import content_hash
+from tests.conftest import make_app
 
-TODAY = date(2026, 11, 20)
+PARIS = ZoneInfo("Europe/Paris")
+TODAY = date(2026, 3, 15)
+START_OF_TODAY = datetime.combine(TODAY, time(0), PARIS)
+PLANNED = {"prochaine_visite", "rendez_vous_suivi"}  # the only dates that may come after today
+PARENTS = {"maraude.rencontre": "maraude.tournee", "permanence.accueil": "permanence.session"}
 
 
-@pytest.fixture
-def demo(app):
+def load(app, today=TODAY):
+    """Load the demo into an app; return the logins made and every record, oldest change first."""
     with app.app_context():
-        made = load_demo(app.extensions["outreach.forms"], today=TODAY)
-        records = list(db.session.scalars(select(Record)))
-    return made, records
+        made = load_demo(app.extensions["outreach.forms"], today=today)
+        records = list(db.session.scalars(select(Record).order_by(Record.change_seq)))
+        users = {user.id: user.role for user in db.session.scalars(select(User))}
+    return made, records, users
 
 
-def test_one_account_per_role_and_a_second_load_changes_nothing(app, demo):
-    made, records = demo
-    assert {role for _, role, _ in made} == {
-        "maraude", "visiteur", "travailleur_social", "coordinateur", "admin"
-    }
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, migrated_database):
+    """One demo load shared by the read-only checks (a load takes about a second)."""
+    app = make_app(tmp_path_factory.mktemp("demo"), migrated_database)
+    made, records, users = load(app)
+    yield app, made, records, users
+    with app.app_context():
+        db.engine.dispose()
+
+
+def counts(app):
+    with app.app_context():
+        return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
+                for model in (Record, User, ReferenceItem, AppState)}
+
+
+def test_load_returns_the_logins_and_a_second_load_changes_nothing(demo):
+    app, made, records, _ = demo
+    assert made == [(login, role, DEMO_PASSWORD) for login, _, role in DEMO_USERS]
+    roles = Counter(role for _, role, _ in made)
+    assert set(roles) == {"maraude", "visiteur", "travailleur_social", "coordinateur", "admin"}
+    assert roles["maraude"] == 2 and roles["visiteur"] == 4
+    assert {"maraude", "visiteur", "social", "coordinateur", "admin"} <= {row[0] for row in made}
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.login == "coordinateur"))
+        assert user.active and check_password(user.password_hash, DEMO_PASSWORD)
+        assert db.session.get(AppState, MARKER) is not None
+    before = counts(app)
+    assert before["Record"] == len(records) and before["User"] == len(DEMO_USERS)
     with app.app_context():
         assert load_demo(app.extensions["outreach.forms"], today=TODAY) is None
-        assert db.session.query(Record).count() == len(records)
-        assert db.session.query(User).count() == len(DEMO_USERS)
+        assert load_demo(app.extensions["outreach.forms"]) is None
+    assert counts(app) == before
 
 
-def test_every_record_is_valid_and_in_the_past(app, demo):
-    _, records = demo
+def test_every_record_is_valid_and_nothing_is_dated_after_today(demo):
+    app, _, records, _ = demo
     registry = app.extensions["outreach.forms"]
     with app.app_context():
         for record in records:
-            assert registry.validate(record.form, record.form_version, record.data)[1] == {}
-    end = datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), UTC)
-    assert max(r.recorded_at for r in records) < end
-
-
-def test_children_are_tied_to_parents_of_the_right_form(demo):
-    _, records = demo
-    forms = {r.id: r.form for r in records}
-    parents = {"maraude.rencontre": "maraude.tournee", "permanence.accueil": "permanence.session"}
+            clean, errors = registry.validate(record.form, record.form_version, record.data)
+            assert errors == {} and clean == record.data, (record.form, errors)
     for record in records:
-        if record.form in parents:
-            assert forms[record.parent_id] == parents[record.form]
+        assert (record.form_version, record.revision, record.device_id) == (1, 1, None)
+        assert not record.deleted
+        assert record.content_hash == content_hash({
+            "form": record.form, "form_version": 1, "parent_id": record.parent_id,
+            "recorded_at": record.recorded_at.isoformat(), "data": record.data,
+        })
+        assert record.recorded_at.tzinfo is not None
+        assert record.recorded_at <= record.received_at <= START_OF_TODAY
+        assert record.recorded_at < START_OF_TODAY
+        assert record.received_at - record.recorded_at < timedelta(hours=12)
+        dates = [spec["key"] for spec in registry.get(record.form, 1).fields
+                 if spec["type"] == "date" and spec["key"] not in PLANNED]
+        for key in dates:
+            if record.data.get(key):
+                assert date.fromisoformat(record.data[key]) < TODAY
+                if key != "date_naissance":
+                    assert date.fromisoformat(record.data[key]) >= TODAY - timedelta(days=731)
+        if "date" in record.data:
+            assert record.recorded_at.astimezone(PARIS).date().isoformat() == record.data["date"]
+    sequence = [record.change_seq for record in records]
+    assert sequence == sorted(set(sequence))
+
+
+def test_children_belong_to_a_parent_of_the_right_form_and_add_up(demo):
+    _, _, records, users = demo
+    by_id = {record.id: record for record in records}
+    met = defaultdict(int)
+    for record in records:
+        if record.form in PARENTS:
+            parent = by_id[record.parent_id]
+            assert parent.form == PARENTS[record.form]
+            assert parent.recorded_by == record.recorded_by
+            assert parent.recorded_at <= record.recorded_at
+            assert parent.change_seq < record.change_seq
+            local = record.recorded_at.astimezone(PARIS)
+            end = parent.data.get("heure_retour") or parent.data.get("heure_fin")
+            assert local.date().isoformat() == parent.data["date"]
+            assert local.strftime("%H:%M") <= end
+            met[record.parent_id] += record.data["nombre_personnes"]
         else:
             assert record.parent_id is None
-
-
-def test_two_years_of_activity_of_plausible_size(app, demo):
-    _, records = demo
-    counts = Counter(r.form for r in records)
-    assert 180 <= counts["maraude.tournee"] <= 320
-    assert counts["maraude.rencontre"] > 500
-    assert counts["permanence.session"] > 100 and counts["permanence.accueil"] > 300
-    with app.app_context():
-        assert db.session.query(ReferenceItem).filter_by(list_key="sites").count() == 3
-    seniors = {r.data["personne"] for r in records if r.form == "visite.visite"}
-    visitors = {r.recorded_by for r in records if r.form == "visite.visite"}
-    assert len(seniors) == 30 and len(visitors) == 4
-
-
-def test_tournee_counts_are_the_sum_of_their_rencontres(demo):
-    _, records = demo
-    met = Counter()
+        if "femmes" in record.data:
+            assert record.data["femmes"] + record.data["hommes"] <= record.data["nombre_personnes"]
+        if record.data.get("situation_urgente"):
+            assert record.data["detail_urgence"].strip()
     for record in records:
-        if record.form == "maraude.rencontre":
-            met[record.parent_id] += record.data["nombre_personnes"]
-    for record in records:
-        if record.form == "maraude.tournee":
+        if record.form in PARENTS.values():
             assert record.data["nombre_personnes"] == met[record.id]
+    # Rencontres name aliases the maraude team made; accueils name people the worker identified.
+    for record in records:
+        if record.form in PARENTS and "personne" in record.data:
+            person = by_id[record.data["personne"]]
+            assert person.form == "personne" and person.change_seq < record.change_seq
+            assert person.data["niveau"] == record.data["niveau"]
+            assert users[person.recorded_by] == users[record.recorded_by]
+    forms = Counter(r.form for r in records)
+    urgent = Counter(r.form for r in records if r.data.get("situation_urgente"))
+    assert 0 < urgent["maraude.rencontre"] < forms["maraude.rencontre"] / 10
+    named = {r.data["personne"] for r in records if r.form == "maraude.rencontre"
+             and "personne" in r.data}
+    assert 20 <= len(named) <= 30
+    assert Counter(r.data["niveau"] for r in records if r.form == "maraude.rencontre")["anonyme"] \
+        > len(named)
+
+
+def test_two_years_of_activity_of_plausible_size(demo):
+    app, _, records, users = demo
+    forms = Counter(record.form for record in records)
+    assert 180 <= forms["maraude.tournee"] <= 320
+    assert 4_500 <= len(records) <= 9_000
+    assert forms["maraude.rencontre"] > 3 * forms["maraude.tournee"]
+    assert forms["permanence.session"] > 100 and forms["permanence.accueil"] > 300
+    first = min(record.recorded_at for record in records).astimezone(PARIS).date()
+    assert TODAY - timedelta(days=731) <= first < TODAY - timedelta(days=700)
+    # More rounds in winter (November to March) than in summer.
+    rounds = Counter(date.fromisoformat(r.data["date"]).month
+                     for r in records if r.form == "maraude.tournee")
+    assert rounds[1] + rounds[2] > 1.3 * (rounds[6] + rounds[7])
+    # The three sites, each held about twice a month.
+    with app.app_context():
+        sites = {item.value for item in db.session.scalars(
+            select(ReferenceItem).where(ReferenceItem.list_key == "sites"))}
+    assert len(sites) == 3
+    held = Counter(r.data["site"] for r in records if r.form == "permanence.session")
+    assert set(held) == sites and all(36 <= n <= 50 for n in held.values())
+    assert {users[r.recorded_by] for r in records if r.form.startswith("permanence.")} == {
+        "travailleur_social"}
+
+
+def test_about_thirty_seniors_each_visited_by_one_of_four_visiteurs(demo):
+    _, _, records, users = demo
+    by_id = {record.id: record for record in records}
+    visits = [record for record in records if record.form == "visite.visite"]
+    visitors_of = defaultdict(set)
+    for visit in visits:
+        visitors_of[visit.data["personne"]].add(visit.recorded_by)
+    assert len(visitors_of) == 30
+    assert all(len(visitors) == 1 for visitors in visitors_of.values())
+    seniors_of = Counter(next(iter(visitors)) for visitors in visitors_of.values())
+    assert len(seniors_of) == 4 and min(seniors_of.values()) >= 5
+    assert {users[visitor] for visitor in seniors_of} == {"visiteur"}
+    for senior_id, visitors in visitors_of.items():
+        senior = by_id[senior_id]
+        assert senior.form == "personne" and senior.recorded_by in visitors
+        data = senior.data
+        assert data["niveau"] == "identifie" and data["nom"] and data["consentement"] is True
+        assert 1930 <= date.fromisoformat(data["date_naissance"]).year <= 1958
+        assert re.fullmatch(r"0\d( \d\d){4}", data["telephone"])
+        assert data["adresse"] and data["date_consentement"]
+    seen = Counter(visit.data["personne_vue"] for visit in visits)
+    assert seen["oui"] > 0.8 * len(visits) and seen["absente"] > 0
+    alerts = Counter(visit.data["alerte"] for visit in visits)
+    assert alerts["aucune"] > 0.9 * len(visits)
+    assert {"chute", "degradation", "absence_reponse"} <= set(alerts)
+    assert {visit.data["mode"] for visit in visits} == {"domicile", "telephone"}
+    # Weekly or fortnightly: about one contact a week for each senior followed.
+    assert 20 * 52 <= len(visits) <= 30 * 2 * 60
+
+
+def test_the_demo_is_the_same_every_time(demo, tmp_path, migrated_database):
+    _, _, records, _ = demo
+    other = make_app(tmp_path, migrated_database)
+    try:
+        _, again, _ = load(other)
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+
+    def content(rows):
+        return [(r.id, r.form, r.parent_id, r.recorded_at, r.content_hash) for r in rows]
+
+    assert content(again) == content(records)
+
+
+def test_a_load_that_fails_leaves_nothing_behind(app):
+    # A tournée form without its «secteur» field refuses the first round: nothing is kept,
+    # not even the accounts and sites already flushed.
+    definitions = load_definitions(app.config["FORMS_DIR"])
+    for definition in definitions:
+        if definition.key == "maraude.tournee":
+            definition.fields = [f for f in definition.fields if f["key"] != "secteur"]
+            definition.raw = {**definition.raw, "fields": definition.fields}
+    registry = FormRegistry(definitions, lambda list_key: ())
+    with app.app_context():
+        with pytest.raises(ValueError, match="maraude.tournee"):
+            load_demo(registry, today=TODAY)
+    assert counts(app) == {"Record": 0, "User": 0, "ReferenceItem": 0, "AppState": 0}
