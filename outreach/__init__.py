@@ -45,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.json.ensure_ascii = False
 
-    from . import admin, api, auth, catalog, db, entry, errors, home, records
+    from . import admin, api, auth, catalog, db, entry, errors, fixes, home, records
     from .extensions import csrf
 
     db.init_app(app)
@@ -55,7 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # (401), not that its token is missing.
     auth.init_app(app)
     csrf.init_app(app)
-    for blueprint in (home.bp, entry.bp, records.bp, admin.bp):
+    for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
+                      fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
 

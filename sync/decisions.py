@@ -12,8 +12,16 @@ from sqlalchemy.orm import Session
 
 from . import sequence
 from .content import content_hash
-from .push import Actor, Forms, apply_push, check, history_row
+from .push import Actor, Forms, apply_push, check, history_row, may_change
 from .schema import quarantine, record, record_conflict, record_revision, utcnow
+
+CORRECTED = {
+    "created": "Corrigée et enregistrée.",
+    "updated": "Corrigée : nouvelle révision de la fiche.",
+    "unchanged": "Corrigée : la fiche était déjà enregistrée ainsi.",
+    "conflict": "Corrigée : gardée en conflit pour un coordinateur.",
+}
+REASON_MAX = 500
 
 
 class DecisionError(ValueError):
@@ -43,13 +51,16 @@ def correct_rejected(
         "base_revision": raw.get("base_revision"), "data": data,
     }
     [checked] = check([item], actor, forms, utcnow())
+    stored = session.execute(select(record).where(record.c.id == item["id"])).first()
+    if not checked.errors and stored is not None:
+        checked.errors = may_change(dict(stored._mapping), checked.record, actor)
     if checked.errors:
         return None, checked.errors
     [result] = apply_push(session, actor, kept["device_id"], [item], forms,
                           author=kept["recorded_by"])
     session.execute(update(quarantine).where(quarantine.c.id == quarantine_id).values(
         status="corrected", decided_at=utcnow(), decided_by=actor.id,
-        reason=f"corrigée : {result['status']}"))
+        reason=CORRECTED[result["status"]]))
     session.commit()
     return result, {}
 
@@ -59,6 +70,8 @@ def discard_rejected(session: Session, actor: Actor, quarantine_id: int, reason:
     _open_rejected(session, quarantine_id)
     if not reason.strip():
         raise DecisionError("Donnez la raison de l'abandon.")
+    if len(reason) > REASON_MAX:
+        raise DecisionError(f"{REASON_MAX} caractères au plus pour la raison.")
     session.execute(update(quarantine).where(quarantine.c.id == quarantine_id).values(
         status="discarded", decided_at=utcnow(), decided_by=actor.id, reason=reason.strip()))
     session.commit()
@@ -78,8 +91,12 @@ def open_conflict(session: Session, conflict_id: int) -> tuple[dict, dict]:
 
 def resolve_conflict(
     session: Session, actor: Actor, conflict_id: int, data: dict, forms: Forms,
+    expected_revision: int | None = None,
 ) -> tuple[int | None, dict[str, list[str]]]:
-    """Make the chosen data the record's new revision: (revision, errors if invalid)."""
+    """Make the chosen data the record's new revision: (revision, errors if invalid).
+
+    :raises DecisionError: when the record changed since `expected_revision` was shown.
+    """
     conflict, current = open_conflict(session, conflict_id)
     clean, errors = forms.validate(current["form"], current["form_version"], data)
     if errors:
@@ -89,6 +106,9 @@ def resolve_conflict(
     # Read again under the counter's lock: a push may have made a revision meanwhile.
     current = dict(session.execute(select(record).where(record.c.id == current["id"])).one()
                    ._mapping)
+    if expected_revision is not None and current["revision"] != expected_revision:
+        session.rollback()
+        raise DecisionError("La fiche a changé entre-temps : revoyez le conflit.")
     session.execute(insert(record_revision).values(history_row(current, now)))
     revision = current["revision"] + 1
     session.execute(update(record).where(record.c.id == current["id"]).values(

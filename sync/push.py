@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any, Protocol
 
@@ -68,6 +68,9 @@ def check(items: list[dict], actor: Actor, forms: Forms, now: datetime) -> list[
         if not errors:
             clean, errors = forms.validate(found["form"], found["form_version"], found["data"])
             found["data"] = clean
+        if not errors:
+            # One moment, one fingerprint: "…+01:00" and "…Z" name the same time.
+            found["recorded_at"] = _recorded_at(found["recorded_at"]).astimezone(UTC).isoformat()
         checked.append(Checked(item, found, content_hash(item if errors else found), errors))
     return checked
 
@@ -130,7 +133,7 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
         ident = item.record["id"]
         stored = current.get(ident)
         if not item.errors and stored is not None:
-            item.errors = _may_change(stored, item.record, actor)
+            item.errors = may_change(stored, item.record, actor)
         if item.errors:
             if (ident, item.content_hash) not in quarantined:
                 quarantined.add((ident, item.content_hash))
@@ -154,7 +157,8 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
     return results
 
 
-def _may_change(stored: dict, incoming: dict, actor: Actor) -> dict[str, list[str]]:
+def may_change(stored: dict, incoming: dict, actor: Actor) -> dict[str, list[str]]:
+    """Say why this actor may not change a stored record this way (empty: they may)."""
     if stored["form"] != incoming["form"]:
         return {"form": ["Une fiche ne change pas de formulaire."]}
     if not actor.office and stored["recorded_by"] != actor.id:

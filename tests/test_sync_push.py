@@ -233,3 +233,10 @@ def test_exactly_one_row_per_id_at_database_level(app, tablet):
             db.session.execute(record.insert().values(copy))
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(record)) == 1
+
+
+def test_the_same_moment_written_two_ways_is_a_replay(tablet):
+    sent = item(recorded_at="2026-11-20T21:30:00.000Z")
+    assert tablet.push(sent)[0]["status"] == "created"
+    same = {**sent, "recorded_at": "2026-11-20T22:30:00+01:00"}
+    assert tablet.push(same)[0]["status"] == "unchanged"
