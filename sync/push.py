@@ -138,21 +138,21 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
             if (ident, item.content_hash) not in quarantined:
                 quarantined.add((ident, item.content_hash))
                 batch.quarantine(item)
-            results.append(_result(ident, "rejected", None, item.errors))
+            results.append(_result(item.raw["id"], "rejected", None, item.errors))
         elif stored is None:
             current[ident] = batch.create(item, next_seq)
             next_seq += 1
-            results.append(_result(ident, "created", 1))
+            results.append(_result(item.raw["id"], "created", 1))
         elif item.content_hash == stored["content_hash"] or item.content_hash in kept[ident]:
-            results.append(_result(ident, "unchanged", stored["revision"]))
+            results.append(_result(item.raw["id"], "unchanged", stored["revision"]))
         elif item.record["base_revision"] == stored["revision"]:
             current[ident] = batch.update(stored, item, next_seq)
             next_seq += 1
-            results.append(_result(ident, "updated", current[ident]["revision"]))
+            results.append(_result(item.raw["id"], "updated", current[ident]["revision"]))
         else:
             kept[ident].add(item.content_hash)
             batch.conflict(stored, item)
-            results.append(_result(ident, "conflict", stored["revision"]))
+            results.append(_result(item.raw["id"], "conflict", stored["revision"]))
     batch.execute(session)
     return results
 

@@ -240,3 +240,12 @@ def test_the_same_moment_written_two_ways_is_a_replay(tablet):
     assert tablet.push(sent)[0]["status"] == "created"
     same = {**sent, "recorded_at": "2026-11-20T22:30:00+01:00"}
     assert tablet.push(same)[0]["status"] == "unchanged"
+
+
+def test_results_echo_the_id_as_sent(app, tablet):
+    sent = item()
+    sent["id"] = sent["id"].upper()
+    [result] = tablet.push(sent)
+    assert result["id"] == sent["id"] and result["status"] == "created"
+    assert rows(app, record, id=sent["id"].lower())
+    assert tablet.push({**sent, "id": sent["id"].lower()})[0]["status"] == "unchanged"
