@@ -63,3 +63,48 @@ class Tablet:
         answer = self.client.get("/api/v1/sync/pull", query_string=query)
         assert answer.status_code == 200, answer.json
         return answer.json
+
+
+class HttpAnswer:
+    """A requests response, read the way Flask's test responses are."""
+
+    def __init__(self, response):
+        self.response = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.data = response.content
+        self.text = response.text
+        self.is_json = response.headers.get("Content-Type", "").startswith("application/json")
+        self.json = response.json() if self.is_json else None
+
+
+class HttpClient:
+    """Real HTTP to a live server on 127.0.0.1, with the calls of Flask's test client."""
+
+    def __init__(self, base_url: str):
+        import requests
+
+        self.base_url = base_url
+        self.session = requests.Session()
+
+    def open(self, path: str, method: str = "GET", json=None, data=None, content_type=None,
+             headers=None, query_string=None):
+        """Send one request and return its answer."""
+        headers = dict(headers or {})
+        if content_type:
+            headers["Content-Type"] = content_type
+        response = self.session.request(method, self.base_url + path, json=json, data=data,
+                                        headers=headers, params=query_string, timeout=60)
+        return HttpAnswer(response)
+
+    def get(self, path: str, **kwargs):
+        """GET over HTTP."""
+        return self.open(path, "GET", **kwargs)
+
+    def post(self, path: str, **kwargs):
+        """POST over HTTP."""
+        return self.open(path, "POST", **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        """DELETE over HTTP."""
+        return self.open(path, "DELETE", **kwargs)

@@ -10,13 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from outreach.db import db
 from sync.schema import quarantine, record, record_conflict, record_revision, sync_log
 from tests.conftest import AuthActions, add_user
-from tests.sync_helpers import Tablet, item, personne, rencontre
+from tests.sync_helpers import HttpClient, Tablet, item, personne, rencontre
 
 
 @pytest.fixture
-def tablet(auth, client):
-    auth.user("maraude")
-    return Tablet(client, "maraude")
+def tablet(app, live_server):
+    """A tablet talking real HTTP to the app on 127.0.0.1."""
+    add_user(app, "maraude", "maraude")
+    return Tablet(HttpClient(live_server.url), "maraude")
 
 
 def rows(app, table, **where):
@@ -141,11 +142,11 @@ def test_a_child_before_its_parent_is_accepted_then_tied(app, tablet):
     assert "Fiches rattachées (1)" in page.text
 
 
-def test_an_agent_cannot_change_someone_elses_record(app, tablet):
+def test_an_agent_cannot_change_someone_elses_record(app, live_server, tablet):
     sent = item()
     tablet.push(sent)
     add_user(app, "autre", "maraude")
-    other = Tablet(app.test_client(), "autre")
+    other = Tablet(HttpClient(live_server.url), "autre")
     [result] = other.push({**sent, "base_revision": 1, "data": rencontre(nombre_personnes=5)})
     assert result["status"] == "rejected" and "autre personne" in result["errors"]["id"][0]
 
@@ -215,10 +216,10 @@ def test_a_body_over_10_mb_is_413(tablet):
     assert answer.status_code == 413 and answer.is_json
 
 
-def test_push_needs_a_session_and_a_csrf_token(app, client, tablet):
+def test_push_needs_a_session_and_a_csrf_token(app, live_server, tablet):
     body = {"device_id": tablet.device_id, "records": [item()]}
-    assert client.post("/api/v1/sync/push", json=body).json["code"] == "csrf"
-    anonymous = app.test_client().post("/api/v1/sync/push", json=body)
+    assert tablet.client.post("/api/v1/sync/push", json=body).json["code"] == "csrf"
+    anonymous = HttpClient(live_server.url).post("/api/v1/sync/push", json=body)
     assert anonymous.status_code == 401 and anonymous.is_json
     assert not rows(app, record)
 
