@@ -45,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.json.ensure_ascii = False
 
-    from . import admin, api, auth, catalog, db, entry, errors, fixes, home, records
+    from . import admin, api, auth, catalog, db, entry, errors, fixes, home, pwa, records
     from .extensions import csrf
 
     db.init_app(app)
@@ -59,12 +59,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                       fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
+    pwa.init_app(app)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:
         """Give every template the role names."""
         from .roles import ROLES
 
-        return {"ROLES": ROLES}
+        return {"ROLES": ROLES, "offline_pages": catalog.offline_pages}
 
     return app

@@ -136,3 +136,8 @@ def offline_reference() -> dict[str, list[dict]]:
     for list_key, value, label in db.session.execute(query):
         lists.setdefault(list_key, []).append({"value": value, "label": label})
     return lists
+
+
+def offline_pages() -> list[str]:
+    """Return the pages this person needs with no network (DESIGN §7), for the service worker."""
+    return ["/", "/a-corriger"] + [f"/saisie/{d.key}" for d in fillable(current_user)]

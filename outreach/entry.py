@@ -31,7 +31,7 @@ def _parent(definition, raw: str | None) -> Record | None:
     if not definition.parent:
         abort(400, "Ce formulaire n'a pas de fiche parente.")
     parent = db.session.get(Record, ident)
-    if parent is None or parent.form != definition.parent:
+    if parent is None or parent.deleted or parent.form != definition.parent:
         abort(404, "Fiche parente introuvable.")
     return parent
 

@@ -6,7 +6,8 @@ import pytest
 
 from outreach.roles import ROLES
 
-PUBLIC = {"auth.login", "static", "api_session.open_session"}
+PUBLIC = {"auth.login", "static", "api_session.open_session", "pwa.manifest",
+          "pwa.service_worker"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -30,7 +30,8 @@ def test_log_in_open_a_form_and_save_it(app, live_server, page):
     page.get_by_role("button", name="Enregistrer").click()
 
     expect(page.get_by_text("Fiche enregistrée")).to_be_visible()
-    expect(page.get_by_role("link", name="Nouvelle rencontre")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
+    page.wait_for_function("async () => (await window.outreach.sync()).sent === 0")
     with app.app_context():
         stored = db.session.scalars(select(Record)).one()
         assert stored.data["secteur"] == "Gare et quais"
@@ -44,7 +45,7 @@ def test_a_missing_required_field_is_said_beside_it(app, live_server, page):
     page.get_by_role("button", name="Se connecter").click()
     page.goto(f"{live_server.url}/saisie/permanence.accueil")
     page.get_by_role("button", name="Enregistrer").click()
-    expect(page.get_by_role("alert")).to_contain_text("La fiche n'est pas enregistrée")
+    expect(page.locator("#form-feedback")).to_contain_text("La fiche n'est pas enregistrée")
     motifs = page.get_by_role("group", name="Motifs")
     expect(motifs).to_contain_text("Cochez au moins un choix.")
     with app.app_context():

@@ -9,10 +9,10 @@ from html.parser import HTMLParser
 
 import pytest
 from conftest import AuthActions, add_user, make_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from outreach.db import db
-from outreach.forms import FORM_KEYS, FORMS_DIR
+from outreach.forms import FORM_KEYS, FORMS_DIR, DefinitionError
 from outreach.models import Record, ReferenceItem
 from outreach.roles import ROLES
 
@@ -548,3 +548,90 @@ def test_a_person_met_in_ones_own_record_is_offered(app, auth, client):
     assert _people_offered(client) == {met: "Dédé"}
     page = Page(client.get("/saisie/maraude.rencontre").text)
     assert [text for _, _, text in page.find("option")][0] == "— Choisir —"
+
+
+# --- Defects found by these tests, now fixed ----
+
+
+@pytest.fixture
+def app_with_form(tmp_path, migrated_database):
+    """Build an app whose forms folder adds one definition; dispose of its engine afterwards."""
+    made = []
+
+    def build(definition):
+        folder = tmp_path / "forms"
+        folder.mkdir()
+        for path in FORMS_DIR.glob("*.json"):
+            shutil.copy(path, folder / path.name)
+        (folder / f"{definition['key']}.v1.json").write_text(json.dumps(definition),
+                                                             encoding="utf-8")
+        app = make_app(tmp_path, migrated_database, FORMS_DIR=str(folder))
+        made.append(app)
+        return app, AuthActions(app, app.test_client())
+
+    yield build
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_datetime_field_can_be_saved_from_the_server_rendered_form(app_with_form):
+    app, auth = app_with_form({
+        "key": "essai.appel", "version": 1, "title": "Appel",
+        "fields": [{"key": "moment", "label": "Moment de l'appel", "type": "datetime",
+                    "required": True}],
+    })
+    auth.login("admin")
+    page = Page(auth.client.get("/saisie/essai.appel").text)
+    assert page.find("input", type="datetime-local", name="moment")
+    response = auth.post("/saisie/essai.appel", {"moment": "2026-01-15T20:30"})
+    assert response.status_code == 302, Page(response.text).text_of("erreur-moment")
+    (record,) = _records(app)
+    assert datetime.fromisoformat(record.data["moment"]).tzinfo is not None
+
+
+def test_a_field_keyed_parent_is_refused_at_start_or_works(app_with_form):
+    definition = {
+        "key": "essai.note", "version": 1, "title": "Note",
+        "fields": [{"key": "parent", "label": "Parent à prévenir", "type": "text",
+                    "required": True}],
+    }
+    try:
+        app, auth = app_with_form(definition)
+    except DefinitionError:
+        return  # refusing the reserved key when the app starts would be a fix too
+    auth.login("admin")
+    response = auth.post("/saisie/essai.note", {"parent": "Sa fille"})
+    assert response.status_code == 302
+    (record,) = _records(app)
+    assert record.data == {"parent": "Sa fille"}
+
+
+def test_a_field_keyed_csrf_token_is_refused_at_start_or_works(app_with_form):
+    definition = {
+        "key": "essai.jeton", "version": 1, "title": "Jeton",
+        "fields": [{"key": "csrf_token", "label": "Numéro de badge", "type": "text"}],
+    }
+    try:
+        app, auth = app_with_form(definition)
+    except DefinitionError:
+        return  # refusing the reserved key when the app starts would be a fix too
+    auth.login("admin")
+    page = Page(auth.client.get("/saisie/essai.jeton").text)
+    assert page.find("input", type="text", name="csrf_token")  # the field, after the token
+    # What a browser posts: both inputs, in the page's order.
+    response = auth.client.post("/saisie/essai.jeton",
+                                data={"csrf_token": [auth.csrf_token, "B-42"]})
+    assert response.status_code == 302
+    (record,) = _records(app)
+    assert record.data == {"csrf_token": "B-42"}
+
+
+def test_a_deleted_parent_is_not_found(app, auth, client):
+    tournee = _tournee(app, auth)
+    with app.app_context():
+        db.session.execute(update(Record).where(Record.id == tournee).values(deleted=True))
+        db.session.commit()
+    assert client.get(f"/saisie/maraude.rencontre?parent={tournee}").status_code == 404
+    assert _post_valid(auth, "maraude.rencontre", f"?parent={tournee}").status_code == 404
+    assert _records(app, "maraude.rencontre") == []

@@ -29,6 +29,8 @@ DEFINITION_KEYS = {"key", "version", "title", "description", "parent", "roles", 
 FIELD_KEYS = {"key", "label", "type", "required", "help", "choices", "choices_from", "min",
               "max", "part_of", "required_if"}
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+# Names the entry page already posts for itself: a field may not take them.
+RESERVED_KEYS = {"parent", "csrf_token"}
 FORM_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 
 
@@ -129,6 +131,8 @@ def check_definition(raw: Any, source: str) -> None:
         unknown = set(spec) - FIELD_KEYS
         if unknown:
             fail(f"clé inconnue {sorted(unknown)}", key)
+        if key in RESERVED_KEYS:
+            fail("cette clé est réservée par l'application", key)
         if key in keys:
             fail("deux champs ont cette clé", key)
         label = spec.get("label")

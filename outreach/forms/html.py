@@ -9,10 +9,13 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
 
 INTEGER = re.compile(r"^-?\d{1,9}$")
+# Where the forms are filled: a browser's datetime-local value is a time in this zone.
+LOCAL_ZONE = ZoneInfo("Europe/Paris")
 
 
 def read_posted(fields: list[dict], form: MultiDict) -> dict[str, Any]:
@@ -43,7 +46,20 @@ def _scalar(kind: str, raw: str) -> Any:
         return {"oui": True, "non": False}.get(raw, raw)
     if kind in ("text", "textarea"):
         return raw
+    if kind == "datetime":
+        return _with_offset(raw.strip())
     return raw.strip()
+
+
+def _with_offset(raw: str) -> str:
+    """Give a browser's local date and time (no offset) the CCAS's time zone."""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return raw
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_ZONE)
+    return moment.isoformat()
 
 
 def _place(form: MultiDict, key: str) -> dict | None:

@@ -1,0 +1,71 @@
+// Every page's start: the service worker, the status area, and the triggers of a sync.
+import { currentUser } from "./store.js";
+import { refreshStatus } from "./status.js";
+import { sync } from "./sync.js";
+import { wireRecordForm } from "./record-form.js";
+
+const RECHECK_MS = 60 * 1000;
+
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  let updateTaken = false;
+  const offer = (worker) => {
+    const banner = document.getElementById("update-banner");
+    banner.hidden = false;
+    banner.querySelector("button").onclick = () => {
+      updateTaken = true;
+      worker.postMessage({ type: "take-update" });
+    };
+  };
+  if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
+  registration.addEventListener("updatefound", () => {
+    const worker = registration.installing;
+    worker.addEventListener("statechange", () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) offer(worker);
+    });
+  });
+  // Reload only for an update the person took: the first install also changes the controller,
+  // and reloading then would lose what they are typing.
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (updateTaken) location.reload();
+  });
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.type === "sync-now") sync();
+  });
+  await navigator.serviceWorker.ready;
+  keepOfflinePages(registration.active);
+  if (registration.sync) registration.sync.register("outreach-sync").catch(() => {});
+}
+
+function keepOfflinePages(worker) {
+  // Pages of another person must never open offline here: forget them when the person changes.
+  const user = currentUser();
+  if (localStorage.getItem("outreach-last-user") !== user) {
+    worker.postMessage({ type: "forget-pages" });
+    localStorage.setItem("outreach-last-user", user);
+  }
+  const urls = JSON.parse(document.body.dataset.offlinePages || "[]");
+  worker.postMessage({ type: "keep-pages", urls });
+}
+
+function wireTriggers() {
+  document.getElementById("sync-button")?.addEventListener("click", () => sync());
+  window.addEventListener("online", () => sync());
+  window.addEventListener("offline", () => refreshStatus());
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") sync();
+  });
+  setInterval(() => { if (navigator.onLine) sync(); }, RECHECK_MS);
+}
+
+if (currentUser()) {
+  const form = document.querySelector("form[data-offline-form]");
+  if (form) wireRecordForm(form);
+  wireTriggers();
+  refreshStatus().then(() => sync());
+  registerWorker();
+}
+
+// Tests (and the curious) can run a sync by hand: `await window.outreach.sync()`.
+window.outreach = { sync, refreshStatus };

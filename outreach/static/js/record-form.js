@@ -1,0 +1,148 @@
+// A form rendered from its definition, saved to the outbox whether online or not. The checks
+// mirror the server's (same definition, same French messages); the server checks again.
+import { currentUser, queue } from "./store.js";
+import { newId, sync } from "./sync.js";
+import { refreshStatus } from "./status.js";
+
+const REQUIRED = "Ce champ est obligatoire.";
+const TEXT_MAX = { text: 500, textarea: 5000 };
+
+export function readForm(form, definition) {
+  const data = {};
+  const values = new FormData(form);
+  for (const field of definition.fields) {
+    const { key, type } = field;
+    if (type === "multi") {
+      const chosen = values.getAll(key);
+      if (chosen.length || field.required) data[key] = chosen;
+      continue;
+    }
+    const value = type === "place" ? place(values, key) : scalar(type, values.get(key) ?? "");
+    if (value !== null) data[key] = value;
+  }
+  return data;
+}
+
+function scalar(type, raw) {
+  if (!raw.trim()) return null;
+  if (type === "integer" || type === "counter") return /^-?\d{1,9}$/.test(raw.trim()) ? Number(raw) : raw;
+  if (type === "boolean") return raw === "oui" ? true : raw === "non" ? false : raw;
+  if (type === "datetime") return new Date(raw).toISOString();
+  return type === "text" || type === "textarea" ? raw : raw.trim();
+}
+
+function place(values, key) {
+  const label = (values.get(`${key}.label`) || "").trim();
+  const lat = (values.get(`${key}.lat`) || "").trim();
+  const lon = (values.get(`${key}.lon`) || "").trim();
+  if (!label && !lat && !lon) return null;
+  const number = (raw) => (raw ? Number(raw.replace(",", ".")) : null);
+  return { label, lat: number(lat), lon: number(lon) };
+}
+
+const missing = (value) => value === undefined || value === null || value === ""
+  || (Array.isArray(value) && value.length === 0) || (typeof value === "string" && !value.trim());
+
+export function check(definition, data) {
+  const errors = {};
+  const add = (key, message) => { (errors[key] ||= []).push(message); };
+  for (const field of definition.fields) {
+    const value = data[field.key];
+    const condition = field.required_if;
+    const needed = field.required || (condition && data[condition.field] === condition.equals);
+    if (missing(value)) {
+      if (needed) add(field.key, field.type === "multi" ? "Cochez au moins un choix." : REQUIRED);
+      continue;
+    }
+    const problem = checkValue(field, value);
+    if (problem) add(field.key, problem);
+  }
+  const parts = {};
+  for (const field of definition.fields) {
+    if (field.part_of) (parts[field.part_of] ||= []).push(field);
+  }
+  for (const [total, fields] of Object.entries(parts)) {
+    const sum = fields.reduce((acc, f) => acc + (Number.isInteger(data[f.key]) ? data[f.key] : 0), 0);
+    if (Number.isInteger(data[total]) && sum > data[total]) {
+      const names = fields.map((f) => f.label.toLowerCase()).join(" + ");
+      for (const f of fields) add(f.key, `${names} ne peut pas dépasser ${data[total]}.`);
+    }
+  }
+  return errors;
+}
+
+function checkValue(field, value) {
+  const { type } = field;
+  if (type in TEXT_MAX && value.length > TEXT_MAX[type]) {
+    return `${TEXT_MAX[type]} caractères au plus (${value.length} saisis).`;
+  }
+  if (type === "integer" || type === "counter") {
+    if (!Number.isInteger(value)) return "Nombre entier attendu.";
+    if (field.min !== undefined && value < field.min) return `Au moins ${field.min}.`;
+    if (field.max !== undefined && value > field.max) return `Au plus ${field.max}.`;
+  }
+  if (type === "date" && !/^\d{4}-\d{2}-\d{2}$/.test(value)) return "Date attendue (AAAA-MM-JJ).";
+  if (type === "time" && !/^\d{2}:\d{2}$/.test(value)) return "Heure attendue (HH:MM).";
+  if (type === "boolean" && typeof value !== "boolean") return "Oui ou non attendu.";
+  if ((type === "choice" || type === "multi") && field.choices) {
+    const known = new Set(field.choices.map((c) => c.value));
+    const given = type === "multi" ? value : [value];
+    if (given.some((v) => !known.has(v))) return "Choix inconnu.";
+  }
+  if (type === "place") {
+    if (!value.label) return "Nommez le lieu.";
+    if ((value.lat === null) !== (value.lon === null)) {
+      return "Donnez la latitude et la longitude, ou aucune des deux.";
+    }
+    if (value.lat !== null && (Number.isNaN(value.lat) || Number.isNaN(value.lon)
+        || Math.abs(value.lat) > 90 || Math.abs(value.lon) > 180)) return "Coordonnées hors limites.";
+  }
+  return null;
+}
+
+function showErrors(form, errors) {
+  form.querySelectorAll("[data-client-error]").forEach((node) => node.remove());
+  form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+  for (const [key, messages] of Object.entries(errors)) {
+    const input = form.querySelector(`[name="${key}"], [name="${key}.label"]`);
+    const holder = input?.closest(".field");
+    if (!holder) continue;
+    const note = document.createElement("p");
+    note.className = "error";
+    note.id = `erreur-${key}`;
+    note.dataset.clientError = "";
+    note.textContent = messages.join(" ");
+    holder.append(note);
+    (holder.matches("fieldset") ? holder : input).setAttribute("aria-invalid", "true");
+  }
+  const summary = document.getElementById("form-feedback");
+  const count = Object.keys(errors).length;
+  summary.className = count ? "error-summary" : "flash";
+  summary.textContent = count
+    ? `La fiche n'est pas enregistrée : corrigez ${count} champ${count > 1 ? "s" : ""}.` : "";
+}
+
+export function wireRecordForm(form) {
+  const definition = JSON.parse(document.getElementById("form-definition").textContent);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = readForm(form, definition);
+    const errors = check(definition, data);
+    showErrors(form, errors);
+    if (Object.keys(errors).length) {
+      document.getElementById("form-feedback").focus();
+      return;
+    }
+    await queue({
+      id: newId(), form: definition.key, form_version: definition.version,
+      recorded_at: new Date().toISOString(), recorded_by: currentUser(),
+      parent_id: form.elements.parent?.value || null, base_revision: null, data,
+    });
+    form.reset();
+    const feedback = document.getElementById("form-feedback");
+    feedback.className = "flash";
+    feedback.textContent = "Fiche enregistrée.";
+    await refreshStatus();
+    sync();
+  });
+}

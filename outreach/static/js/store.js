@@ -1,0 +1,66 @@
+// The tablet's own storage: one IndexedDB database per person (an outbox belongs to its author),
+// holding the outbox, the records to fix, and small facts such as the last successful sync.
+import { openDB } from "/static/vendor/idb/index.js";
+
+let opened = null;
+
+export function currentUser() {
+  return document.body.dataset.userId || null;
+}
+
+export function database() {
+  if (!opened) {
+    opened = openDB(`outreach-${currentUser()}`, 1, {
+      upgrade(db) {
+        db.createObjectStore("outbox", { keyPath: "id" }).createIndex("by_order", "queued_at");
+        db.createObjectStore("to_fix", { keyPath: "id" });
+        db.createObjectStore("meta");
+      },
+    });
+  }
+  return opened;
+}
+
+export async function queue(record) {
+  const db = await database();
+  await db.put("outbox", { ...record, queued_at: Date.now() });
+}
+
+export async function waiting() {
+  return (await database()).getAllFromIndex("outbox", "by_order");
+}
+
+export async function countWaiting() {
+  return (await database()).count("outbox");
+}
+
+export async function toFix() {
+  return (await database()).getAll("to_fix");
+}
+
+// Apply the server's verdicts in one transaction: accepted records leave the outbox, refused
+// ones move to "à corriger". Nothing else is awaited inside it (idb: transaction lifetime).
+export async function settle(results) {
+  const db = await database();
+  const tx = db.transaction(["outbox", "to_fix"], "readwrite");
+  const outbox = tx.objectStore("outbox");
+  const refused = tx.objectStore("to_fix");
+  const work = results.map(async (result) => {
+    const record = await outbox.get(result.id);
+    if (!record) return;
+    if (result.status === "rejected" || result.status === "conflict") {
+      await refused.put({ ...record, status: result.status, errors: result.errors,
+                          revision: result.revision });
+    }
+    await outbox.delete(result.id);
+  });
+  await Promise.all([...work, tx.done]);
+}
+
+export async function getMeta(key) {
+  return (await database()).get("meta", key);
+}
+
+export async function setMeta(key, value) {
+  return (await database()).put("meta", value, key);
+}

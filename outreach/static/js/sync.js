@@ -1,0 +1,106 @@
+// Sending the outbox (DESIGN §3, §4): in batches of 500, one sync at a time across tabs; each
+// result decides a record's fate; a network error or a 5xx keeps everything for a later try.
+import { setMeta, settle, waiting } from "./store.js";
+import { refreshStatus, sayExpired } from "./status.js";
+
+const BATCH = 500;
+const RETRY_BASE_MS = 2000;
+const RETRY_CAP_MS = 5 * 60 * 1000;
+let failures = 0;
+let retryTimer = null;
+let running = null;
+
+class SessionExpired extends Error {}
+
+export function deviceId() {
+  let id = localStorage.getItem("outreach-device");
+  if (!id) {
+    id = newId();
+    localStorage.setItem("outreach-device", id);
+  }
+  return id;
+}
+
+export function newId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// The sync a test (or any trigger) calls. Resolves to what happened; never rejects.
+export function sync() {
+  if (navigator.locks) {
+    return navigator.locks.request("outreach-sync", { ifAvailable: true },
+      (lock) => (lock ? run() : { skipped: true }));
+  }
+  if (!running) running = run().finally(() => { running = null; });
+  return running;
+}
+
+async function run() {
+  try {
+    const sent = await pushAll();
+    failures = 0;
+    await setMeta("last_sync", new Date().toISOString());
+    return { sent };
+  } catch (error) {
+    if (error instanceof SessionExpired) {
+      sayExpired();
+      return { expired: true };
+    }
+    scheduleRetry();
+    return { error: String(error) };
+  } finally {
+    await refreshStatus();
+  }
+}
+
+async function pushAll() {
+  let token = await freshToken();
+  let sent = 0;
+  for (;;) {
+    const batch = (await waiting()).slice(0, BATCH);
+    if (batch.length === 0) return sent;
+    let answer = await post(batch, token);
+    if (answer.status === 400 && (await answer.clone().json()).code === "csrf") {
+      token = await freshToken();
+      answer = await post(batch, token);
+    }
+    if (answer.status === 401) throw new SessionExpired();
+    if (!answer.ok) throw new Error(`push answered ${answer.status}`);
+    const { results } = await answer.json();
+    if (!Array.isArray(results) || results.length !== batch.length) {
+      throw new Error("push answer does not match the batch");
+    }
+    await settle(results);
+    sent += results.length;
+  }
+}
+
+async function freshToken() {
+  // A token fetched before each replay: the one in a page kept offline may have expired.
+  const answer = await fetch("/api/v1/session", { credentials: "same-origin" });
+  if (answer.status === 401) throw new SessionExpired();
+  if (!answer.ok) throw new Error(`session answered ${answer.status}`);
+  return (await answer.json()).csrf_token;
+}
+
+function post(batch, token) {
+  const records = batch.map(({ queued_at, recorded_by, ...record }) => record);
+  return fetch("/api/v1/sync/push", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+    body: JSON.stringify({ device_id: deviceId(), records }),
+  });
+}
+
+function scheduleRetry() {
+  failures += 1;
+  const ceiling = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** failures);
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(sync, Math.random() * ceiling);
+}

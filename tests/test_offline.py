@@ -1,0 +1,118 @@
+"""The tablet with no network, in a real Chromium: open, save, close, reopen, and send later."""
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from outreach.db import db
+from outreach.models import Record
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, LiveServer, add_user
+
+pytestmark = pytest.mark.browser
+FORM = "/saisie/maraude.tournee"
+
+
+def open_tablet(playwright_instance, folder):
+    """Open a browser whose profile (service worker, IndexedDB) survives being closed."""
+    return playwright_instance.chromium.launch_persistent_context(
+        str(folder), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, locale="fr-FR")
+
+
+def log_in(page, url, login):
+    page.goto(f"{url}/connexion")
+    page.get_by_label("Identifiant").fill(login)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
+
+
+def ready_offline(page, path):
+    """Wait until the service worker controls the page and keeps `path` for offline use."""
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function(f"caches.match('{path}').then((found) => Boolean(found))")
+
+
+def fill_tournee(page, secteur):
+    page.get_by_label("Date", exact=True).fill("2026-11-20")
+    page.get_by_label("Heure de départ").fill("20:30")
+    page.get_by_label("Secteur").fill(secteur)
+    page.get_by_label("Équipe").fill("Léa, Sami")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#form-feedback")).to_have_text("Fiche enregistrée.")
+
+
+def stored(app):
+    with app.app_context():
+        return list(db.session.scalars(select(Record)))
+
+
+def test_saved_offline_kept_through_a_closed_browser_and_sent_once_online(
+    app, playwright_instance, tmp_path
+):
+    add_user(app, "lea", "maraude")
+    server = LiveServer(app)
+    port = server.port
+    tablet = open_tablet(playwright_instance, tmp_path / "profil")
+    try:
+        page = tablet.pages[0] if tablet.pages else tablet.new_page()
+        log_in(page, server.url, "lea")
+        page.goto(f"{server.url}{FORM}")
+        ready_offline(page, FORM)
+
+        # 1. No network, and no server either: the form opens, the record waits.
+        tablet.set_offline(True)
+        server.stop()
+        page.reload()
+        expect(page.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
+        fill_tournee(page, "Gare et quais")
+        expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
+        expect(page.get_by_role("status")).to_contain_text("Hors ligne")
+        tablet.close()
+
+        # 2. The browser was closed; reopened with still no network, the record still waits.
+        tablet = open_tablet(playwright_instance, tmp_path / "profil")
+        tablet.set_offline(True)
+        page = tablet.pages[0] if tablet.pages else tablet.new_page()
+        page.goto(f"http://127.0.0.1:{port}{FORM}")
+        expect(page.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
+        expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
+        assert stored(app) == []
+
+        # 3. The network is back: the record is sent by itself, exactly once.
+        server = LiveServer(app, port=port)
+        tablet.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
+        page.get_by_role("button", name="Synchroniser").click()
+        expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
+        [record] = stored(app)
+        assert record.data["secteur"] == "Gare et quais"
+    finally:
+        tablet.close()
+        server.stop()
+
+
+def test_a_lost_push_answer_keeps_the_record_and_the_retry_is_unchanged(
+    app, live_server, page
+):
+    add_user(app, "lea", "maraude")
+    log_in(page, live_server.url, "lea")
+    page.goto(f"{live_server.url}{FORM}")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    answers = []
+
+    def lose_the_answer(route):
+        response = route.fetch()  # the server receives and stores the batch…
+        answers.append(response.json())
+        route.abort()  # …but its answer never reaches the tablet.
+
+    page.route("**/api/v1/sync/push", lose_the_answer)
+    with page.expect_event("requestfailed", lambda request: "sync/push" in request.url):
+        fill_tournee(page, "Parking du marché")
+    expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
+    assert [r["status"] for r in answers[0]["results"]] == ["created"]
+    page.unroute("**/api/v1/sync/push")
+    result = page.evaluate("window.outreach.sync()")
+    assert result == {"sent": 1}
+    expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
+    assert len(stored(app)) == 1
