@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from outreach.db import db
-from outreach.models import Record
+from outreach.models import Record, User
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, LiveServer, add_user
 
 pytestmark = pytest.mark.browser
@@ -116,3 +116,30 @@ def test_a_lost_push_answer_keeps_the_record_and_the_retry_is_unchanged(
     assert result == {"sent": 1}
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     assert len(stored(app)) == 1
+
+
+def test_an_expired_session_keeps_the_outbox_until_the_person_logs_in_again(
+    app, live_server, page
+):
+    add_user(app, "lea", "maraude")
+    log_in(page, live_server.url, "lea")
+    page.goto(f"{live_server.url}{FORM}")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    with app.app_context():  # the session ends while the person fills the form
+        user = db.session.scalars(select(User).where(User.login == "lea")).one()
+        user.session_version += 1
+        db.session.commit()
+    fill_tournee(page, "Square Jean-Moulin")
+    expect(page.get_by_text("Session expirée — reconnectez-vous")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
+    assert stored(app) == []
+
+    page.get_by_role("link", name="Se reconnecter").click()
+    page.get_by_label("Identifiant").fill("lea")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
+    page.wait_for_function("async () => (await window.outreach.sync()).sent === 0")
+    [record] = stored(app)
+    assert record.data["secteur"] == "Square Jean-Moulin"

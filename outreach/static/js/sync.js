@@ -6,6 +6,7 @@ import { refreshStatus, sayExpired } from "./status.js";
 const BATCH = 500;
 const RETRY_BASE_MS = 2000;
 const RETRY_CAP_MS = 5 * 60 * 1000;
+const REQUEST_TIMEOUT_MS = 30 * 1000;
 let failures = 0;
 let retryTimer = null;
 let running = null;
@@ -31,11 +32,9 @@ export function newId() {
 }
 
 // The sync a test (or any trigger) calls. Resolves to what happened; never rejects.
+// Calls wait for each other (one sync at a time across tabs); a later one finds less to send.
 export function sync() {
-  if (navigator.locks) {
-    return navigator.locks.request("outreach-sync", { ifAvailable: true },
-      (lock) => (lock ? run() : { skipped: true }));
-  }
+  if (navigator.locks) return navigator.locks.request("outreach-sync", run);
   if (!running) running = run().finally(() => { running = null; });
   return running;
 }
@@ -82,7 +81,9 @@ async function pushAll() {
 
 async function freshToken() {
   // A token fetched before each replay: the one in a page kept offline may have expired.
-  const answer = await fetch("/api/v1/session", { credentials: "same-origin" });
+  const answer = await fetch("/api/v1/session", {
+    credentials: "same-origin", signal: timeout(),
+  });
   if (answer.status === 401) throw new SessionExpired();
   if (!answer.ok) throw new Error(`session answered ${answer.status}`);
   return (await answer.json()).csrf_token;
@@ -93,9 +94,15 @@ function post(batch, token) {
   return fetch("/api/v1/sync/push", {
     method: "POST",
     credentials: "same-origin",
+    signal: timeout(),
     headers: { "Content-Type": "application/json", "X-CSRFToken": token },
     body: JSON.stringify({ device_id: deviceId(), records }),
   });
+}
+
+function timeout() {
+  // Older Safari has no AbortSignal.timeout: there the browser's own limit applies.
+  return AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined;
 }
 
 function scheduleRetry() {
