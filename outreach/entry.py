@@ -14,16 +14,21 @@ from . import catalog
 from .api.common import actor
 from .db import db
 from .forms.html import read_posted, show_value
+from .home import new_child_label
 from .models import Record
 from .roles import may_fill
 
 bp = Blueprint("entry", __name__)
 
 
-def _parent(definition, raw: str | None) -> Record | None:
-    """Return the parent record named by ?parent=, checked to be of the parent form."""
+def _parent(definition, raw: str | None) -> tuple[str | None, Record | None]:
+    """Return the parent named by ?parent=: its id, and its record if the server has it yet.
+
+    A tournée made offline may reach the server after its rencontres: an unknown id is kept, as
+    the push keeps a child that arrives before its parent.
+    """
     if not raw:
-        return None
+        return None, None
     try:
         ident = str(uuid.UUID(raw))
     except ValueError:
@@ -31,9 +36,11 @@ def _parent(definition, raw: str | None) -> Record | None:
     if not definition.parent:
         abort(400, "Ce formulaire n'a pas de fiche parente.")
     parent = db.session.get(Record, ident)
-    if parent is None or parent.deleted or parent.form != definition.parent:
+    if parent is None:
+        return ident, None
+    if parent.deleted or parent.form != definition.parent:
         abort(404, "Fiche parente introuvable.")
-    return parent
+    return ident, parent
 
 
 def _parent_summary(parent: Record | None) -> str | None:
@@ -54,13 +61,13 @@ def fill(form_key: str):
         abort(404, "Formulaire inconnu.")
     if not may_fill(current_user.role, definition.key, definition.roles):
         abort(403)
-    parent = _parent(definition, request.values.get("parent"))
+    parent_id, parent = _parent(definition, request.values.get("parent"))
     values, errors, status = {}, {}, 200
     if request.method == "POST":
         values = read_posted(definition.fields, request.form)
         clean, errors = catalog.registry().validate(definition.key, definition.version, values)
         if not errors:
-            record_id = _store(definition, clean, parent)
+            record_id = _store(definition, clean, parent_id)
             flash("Fiche enregistrée.")
             if catalog.children_of(definition.key):
                 return redirect(url_for("home.index", _anchor=f"fiche-{record_id}"))
@@ -71,20 +78,24 @@ def fill(form_key: str):
         definition=definition,
         values=values,
         errors=errors,
-        parent=parent,
-        parent_summary=_parent_summary(parent),
+        parent_id=parent_id,
+        parent_summary=_parent_summary(parent) if parent or not parent_id
+        else "une fiche pas encore reçue par le serveur",
         labels=catalog.labels_for(definition),
+        children=[{"key": child.key, "label": new_child_label(child)}
+                  for child in catalog.children_of(definition.key)
+                  if may_fill(current_user.role, child.key, child.roles)],
         people=catalog.visible_people(),
     ), status
 
 
-def _store(definition, data: dict, parent: Record | None) -> str:
+def _store(definition, data: dict, parent_id: str | None) -> str:
     """Store a record made online through the same engine as a tablet's push."""
     item = {
         "id": str(uuid.uuid4()),
         "form": definition.key,
         "form_version": definition.version,
-        "parent_id": parent.id if parent else None,
+        "parent_id": parent_id,
         "recorded_at": datetime.now(UTC).isoformat(),
         "base_revision": None,
         "data": data,

@@ -387,8 +387,8 @@ def test_a_child_form_takes_its_parent_from_the_posted_form_too(app, auth):
 
 @pytest.mark.parametrize(
     ("parent", "status"),
-    [("not-a-uuid", 400), (str(uuid.uuid4()), 404), ("personne", 404), ("tournee-form", 400)],
-    ids=["not-a-uuid", "unknown-uuid", "parent-of-wrong-form", "form-without-parent"],
+    [("not-a-uuid", 400), ("personne", 404), ("tournee-form", 400)],
+    ids=["not-a-uuid", "parent-of-wrong-form", "form-without-parent"],
 )
 def test_a_bad_parent_is_refused(app, auth, client, parent, status):
     tournee = _tournee(app, auth)
@@ -403,6 +403,15 @@ def test_a_bad_parent_is_refused(app, auth, client, parent, status):
     response = _post_valid(auth, key, f"?parent={parent}")
     assert response.status_code == status
     assert len(_records(app)) == before
+
+
+def test_a_parent_not_yet_received_is_kept(app, auth, client):
+    auth.login("maraude")
+    later = str(uuid.uuid4())
+    page = client.get(f"/saisie/maraude.rencontre?parent={later}")
+    assert page.status_code == 200 and "pas encore reçue" in page.text
+    assert _post_valid(auth, "maraude.rencontre", f"?parent={later}").status_code == 302
+    assert _records(app, "maraude.rencontre")[0].parent_id == later
 
 
 # --- Who may fill what ---------------------------------------------------------------------

@@ -38,7 +38,7 @@ def fill_tournee(page, secteur):
     page.get_by_label("Secteur").fill(secteur)
     page.get_by_label("Équipe").fill("Léa, Sami")
     page.get_by_role("button", name="Enregistrer").click()
-    expect(page.locator("#form-feedback")).to_have_text("Fiche enregistrée.")
+    expect(page.locator("#form-feedback")).to_contain_text("Fiche enregistrée.")
 
 
 def stored(app):
@@ -143,3 +143,31 @@ def test_an_expired_session_keeps_the_outbox_until_the_person_logs_in_again(
     page.wait_for_function("async () => (await window.outreach.sync()).sent === 0")
     [record] = stored(app)
     assert record.data["secteur"] == "Square Jean-Moulin"
+
+
+def test_a_rencontre_saved_offline_under_a_tournee_made_offline_arrives_tied(
+    app, live_server, page
+):
+    add_user(app, "lea", "maraude")
+    log_in(page, live_server.url, "lea")
+    page.goto(f"{live_server.url}{FORM}")
+    ready_offline(page, "/saisie/maraude.rencontre")
+    page.context.set_offline(True)
+    fill_tournee(page, "Bords du canal")
+    page.get_by_role("link", name="Nouvelle rencontre").click()
+    expect(page.get_by_role("heading", name="Rencontre")).to_be_visible()
+    page.get_by_label("Lieu").fill("Sous le pont du canal")
+    page.get_by_role("group", name="Niveau d'identification").get_by_label("Anonyme").check()
+    page.get_by_label("Nombre de personnes", exact=True).fill("2")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#form-feedback")).to_contain_text("Fiche enregistrée.")
+    expect(page.get_by_role("status")).to_contain_text("2 fiches en attente")
+    assert stored(app) == []
+
+    page.context.set_offline(False)
+    page.get_by_role("button", name="Synchroniser").click()
+    expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
+    records = {record.form: record for record in stored(app)}
+    assert set(records) == {"maraude.tournee", "maraude.rencontre"}
+    assert records["maraude.rencontre"].parent_id == records["maraude.tournee"].id
+    assert records["maraude.rencontre"].data["lieu"]["label"] == "Sous le pont du canal"

@@ -122,6 +122,25 @@ function showErrors(form, errors) {
     ? `La fiche n'est pas enregistrée : corrigez ${count} champ${count > 1 ? "s" : ""}.` : "";
 }
 
+// The page may come from the offline cache, kept for another parent: the address tells.
+function parentId(form) {
+  return new URLSearchParams(location.search).get("parent") || form.elements.parent?.value || null;
+}
+
+// "Fiche enregistrée", and from a tournée or a session, the way to its rencontres or accueils.
+function confirmSaved(form, id) {
+  const feedback = document.getElementById("form-feedback");
+  feedback.className = "flash";
+  feedback.textContent = "Fiche enregistrée. ";
+  for (const child of JSON.parse(form.dataset.children || "[]")) {
+    const link = document.createElement("a");
+    link.className = "button";
+    link.href = `/saisie/${child.key}?parent=${id}`;
+    link.textContent = child.label;
+    feedback.append(link);
+  }
+}
+
 export function wireRecordForm(form) {
   const definition = JSON.parse(document.getElementById("form-definition").textContent);
   form.addEventListener("submit", async (event) => {
@@ -133,15 +152,14 @@ export function wireRecordForm(form) {
       document.getElementById("form-feedback").focus();
       return;
     }
+    const id = newId();
     await queue({
-      id: newId(), form: definition.key, form_version: definition.version,
+      id, form: definition.key, form_version: definition.version,
       recorded_at: new Date().toISOString(), recorded_by: currentUser(),
-      parent_id: form.elements.parent?.value || null, base_revision: null, data,
+      parent_id: parentId(form), base_revision: null, data,
     });
     form.reset();
-    const feedback = document.getElementById("form-feedback");
-    feedback.className = "flash";
-    feedback.textContent = "Fiche enregistrée.";
+    confirmSaved(form, id);
     await refreshStatus();
     sync();
   });
