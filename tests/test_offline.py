@@ -171,3 +171,27 @@ def test_a_rencontre_saved_offline_under_a_tournee_made_offline_arrives_tied(
     assert set(records) == {"maraude.tournee", "maraude.rencontre"}
     assert records["maraude.rencontre"].parent_id == records["maraude.tournee"].id
     assert records["maraude.rencontre"].data["lieu"]["label"] == "Sous le pont du canal"
+
+
+def test_a_new_deploy_is_offered_and_the_outbox_survives_the_update(app, live_server, page):
+    add_user(app, "lea", "maraude")
+    log_in(page, live_server.url, "lea")
+    page.goto(f"{live_server.url}{FORM}")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.route("**/api/v1/sync/push", lambda route: route.abort())  # the record must wait
+    fill_tournee(page, "Zone commerciale")
+    expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
+
+    app.extensions["outreach.shell_version"] = "nouvelle-version"  # what a deploy changes
+    page.reload()
+    banner = page.get_by_text("Nouvelle version disponible")
+    expect(banner).to_be_visible()
+    with page.expect_event("load"):
+        page.get_by_role("button", name="Mettre à jour").click()
+    # The new worker took over and dropped the old shell cache on activation.
+    page.wait_for_function(
+        "caches.keys().then((keys) => keys.filter((k) => k.startsWith('shell-')).join())"
+        " .then((shells) => shells === 'shell-nouvelle-version')")
+    expect(page.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
+    expect(banner).to_be_hidden()
