@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from . import sequence
 from .content import content_hash
-from .protocol import check_record
+from .protocol import as_uuid, check_record
 from .schema import quarantine, record, record_conflict, record_revision, sync_log, utcnow
 
 RETRIES = 3
@@ -154,7 +154,21 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
             batch.conflict(stored, item)
             results.append(_result(item.raw["id"], "conflict", stored["revision"]))
     batch.execute(session)
+    _close_corrected(session, actor, now, results, {ident for ident, _ in quarantined})
     return results
+
+
+def _close_corrected(session: Session, actor: Actor, now: datetime, results: list[dict],
+                     quarantined: set[str]) -> None:
+    """Mark as corrected the refusals of records that a tablet fixed and sent again."""
+    stored = {as_uuid(r["id"]) for r in results if r["status"] in ("created", "updated")}
+    fixed = stored & quarantined
+    if fixed:
+        session.execute(
+            update(quarantine)
+            .where(quarantine.c.record_id.in_(fixed), quarantine.c.status == "open")
+            .values(status="corrected", decided_at=now, decided_by=actor.id,
+                    reason="Corrigée sur la tablette et renvoyée."))
 
 
 def may_change(stored: dict, incoming: dict, actor: Actor) -> dict[str, list[str]]:

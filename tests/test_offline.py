@@ -195,3 +195,42 @@ def test_a_new_deploy_is_offered_and_the_outbox_survives_the_update(app, live_se
     expect(page.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
     expect(banner).to_be_hidden()
+
+
+def test_a_refused_record_is_fixed_in_a_corriger_and_accepted(app, live_server, page):
+    add_user(app, "lea", "maraude")
+    log_in(page, live_server.url, "lea")
+    page.goto(f"{live_server.url}/a-corriger")
+    ready_offline(page, "/saisie/maraude.rencontre")
+    # A record the server refuses (an older app let a count of 0 through).
+    page.evaluate("""async () => {
+        const store = await import('/static/js/store.js');
+        await store.queue({id: crypto.randomUUID(), form: 'maraude.rencontre', form_version: 1,
+            title: 'Rencontre', recorded_at: new Date().toISOString(), parent_id: null,
+            base_revision: null, data: {lieu: {label: 'Gare', lat: null, lon: null},
+            niveau: 'anonyme', nombre_personnes: 0}});
+        return window.outreach.sync();
+    }""")
+    page.reload()
+    tablet = page.locator("#sur-la-tablette")
+    expect(tablet).to_contain_text("Au moins 1.")
+    assert stored(app) == []
+
+    page.context.set_offline(True)  # fixed with no network
+    tablet.get_by_role("link", name="Corriger").click()
+    expect(page.get_by_role("heading", name="Rencontre")).to_be_visible()
+    expect(page.locator("#erreur-nombre_personnes")).to_have_text("Au moins 1.")
+    expect(page.get_by_label("Lieu")).to_have_value("Gare")
+    page.get_by_label("Nombre de personnes", exact=True).fill("2")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("heading", name="À corriger")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
+    expect(page.locator("#sur-la-tablette")).to_be_hidden()
+
+    page.context.set_offline(False)
+    page.get_by_role("button", name="Synchroniser").click()
+    expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
+    [record] = stored(app)
+    assert record.data["nombre_personnes"] == 2
+    page.reload()
+    expect(page.get_by_text("Aucune fiche refusée.")).to_be_visible()

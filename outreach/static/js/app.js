@@ -3,6 +3,7 @@ import { currentUser } from "./store.js";
 import { refreshStatus } from "./status.js";
 import { sync } from "./sync.js";
 import { wireRecordForm } from "./record-form.js";
+import { listToFix } from "./to-fix.js";
 
 const RECHECK_MS = 60 * 1000;
 
@@ -62,6 +63,7 @@ function wireTriggers() {
 if (currentUser()) {
   const form = document.querySelector("form[data-offline-form]");
   if (form) wireRecordForm(form);
+  if (document.getElementById("sur-la-tablette")) listToFix();
   wireTriggers();
   refreshStatus().then(() => sync());
   registerWorker();

@@ -1,6 +1,6 @@
 // A form rendered from its definition, saved to the outbox whether online or not. The checks
 // mirror the server's (same definition, same French messages); the server checks again.
-import { currentUser, queue } from "./store.js";
+import { currentUser, fixRecord, queue, requeueCorrected } from "./store.js";
 import { newId, sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
 
@@ -141,8 +141,37 @@ function confirmSaved(form, id) {
   }
 }
 
-export function wireRecordForm(form) {
+function fill(form, definition, data) {
+  for (const field of definition.fields) {
+    const value = data[field.key];
+    if (value === undefined || value === null) continue;
+    const inputs = form.querySelectorAll(`[name="${field.key}"]`);
+    if (field.type === "place") {
+      form.elements[`${field.key}.label`].value = value.label ?? "";
+      form.elements[`${field.key}.lat`].value = value.lat ?? "";
+      form.elements[`${field.key}.lon`].value = value.lon ?? "";
+    } else if (field.type === "multi" || field.type === "choice" || field.type === "boolean") {
+      const chosen = field.type === "boolean" ? [value ? "oui" : "non"] : [].concat(value);
+      inputs.forEach((input) => { input.checked = chosen.includes(input.value); });
+    } else if (inputs[0]) {
+      inputs[0].value = value;
+    }
+  }
+}
+
+// Opened from "À corriger" (?corriger=<id>): the refused record, its data and its errors.
+async function correcting(form, definition) {
+  const id = new URLSearchParams(location.search).get("corriger");
+  const record = id ? await fixRecord(id) : null;
+  if (!record) return null;
+  fill(form, definition, record.data);
+  showErrors(form, record.errors || {});
+  return record;
+}
+
+export async function wireRecordForm(form) {
   const definition = JSON.parse(document.getElementById("form-definition").textContent);
+  const refused = await correcting(form, definition);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = readForm(form, definition);
@@ -152,9 +181,14 @@ export function wireRecordForm(form) {
       document.getElementById("form-feedback").focus();
       return;
     }
+    if (refused) {
+      await requeueCorrected({ ...refused, form_version: definition.version, data });
+      location.assign("/a-corriger");
+      return;
+    }
     const id = newId();
     await queue({
-      id, form: definition.key, form_version: definition.version,
+      id, form: definition.key, form_version: definition.version, title: definition.title,
       recorded_at: new Date().toISOString(), recorded_by: currentUser(),
       parent_id: parentId(form), base_revision: null, data,
     });

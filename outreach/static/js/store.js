@@ -57,6 +57,22 @@ export async function settle(results) {
   await Promise.all([...work, tx.done]);
 }
 
+export async function fixRecord(id) {
+  return (await database()).get("to_fix", id);
+}
+
+// A corrected record goes back to the outbox and leaves "à corriger", in one transaction.
+export async function requeueCorrected(record) {
+  const db = await database();
+  const tx = db.transaction(["outbox", "to_fix"], "readwrite");
+  const { status, errors, revision, ...fixed } = record;
+  await Promise.all([
+    tx.objectStore("outbox").put({ ...fixed, queued_at: Date.now() }),
+    tx.objectStore("to_fix").delete(record.id),
+    tx.done,
+  ]);
+}
+
 export async function getMeta(key) {
   return (await database()).get("meta", key);
 }

@@ -90,7 +90,9 @@ async function freshToken() {
 }
 
 function post(batch, token) {
-  const records = batch.map(({ queued_at, recorded_by, ...record }) => record);
+  // Only the protocol's keys leave the tablet (DESIGN §4); the rest is for its own screens.
+  const records = batch.map(({ id, form, form_version, recorded_at, parent_id, base_revision, data }) =>
+    ({ id, form, form_version, recorded_at, parent_id, base_revision, data }));
   return fetch("/api/v1/sync/push", {
     method: "POST",
     credentials: "same-origin",
