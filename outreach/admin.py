@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from . import accounts, audit
+from sync.protocol import MAX_RECORDS, EnvelopeError, read_envelope
+from sync.push import apply_push
+
+from . import accounts, audit, catalog
+from .api.common import actor
 from .db import db
 from .models import User
 from .roles import ROLES, restrict
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+NOT_AN_EXPORT = "Ce fichier n'est pas un export de fiches en attente (ou son auteur est inconnu)."
 restrict(bp, "admin")
 
 
@@ -92,3 +99,31 @@ def reset_password(user_id: int):
     password = request.form.get("password", "")
     return _change(user_id, "user.password", lambda u: accounts.set_password(u, password),
                    "Nouveau mot de passe enregistré pour «{login}».")
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_waiting():
+    """Import a tablet's exported waiting records through the push path, in their author's name."""
+    if request.method == "GET":
+        return render_template("admin_import.html")
+    upload = request.files.get("fichier")
+    try:
+        body = json.loads(upload.read()) if upload else None
+        author = db.session.get(User, int(body["user_id"])) if isinstance(body, dict) else None
+        records = body["records"] if isinstance(body, dict) else None
+        chunks = [records[start:start + MAX_RECORDS] for start in range(0, len(records),
+                                                                          MAX_RECORDS)]
+        batches = [read_envelope({"device_id": body["device_id"], "records": chunk})[1]
+                   for chunk in chunks]
+    except (ValueError, KeyError, TypeError, EnvelopeError):
+        author, batches = None, None
+    if author is None or batches is None:
+        return render_template("admin_import.html", error=NOT_AN_EXPORT), 400
+    counts: dict[str, int] = {}
+    for batch in batches:
+        for result in apply_push(db.session, actor(), body["device_id"], batch,
+                                 catalog.engine_forms(), author=author.id):
+            counts[result["status"]] = counts.get(result["status"], 0) + 1
+    audit.log("records.import", f"user:{author.id}", counts=counts)
+    db.session.commit()
+    return render_template("admin_import.html", author=author, counts=counts)

@@ -234,3 +234,34 @@ def test_a_refused_record_is_fixed_in_a_corriger_and_accepted(app, live_server, 
     assert record.data["nombre_personnes"] == 2
     page.reload()
     expect(page.get_by_text("Aucune fiche refusée.")).to_be_visible()
+
+
+def test_export_on_the_tablet_then_import_by_the_admin(app, live_server, page, tmp_path):
+    agent = add_user(app, "lea", "maraude")
+    add_user(app, "admin", "admin")
+    log_in(page, live_server.url, "lea")
+    page.route("**/api/v1/sync/push", lambda route: route.abort())  # this tablet never gets out
+    page.goto(f"{live_server.url}{FORM}")
+    fill_tournee(page, "Quartier nord")
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Exporter les fiches en attente").click()
+    exported = tmp_path / "export.json"
+    download.value.save_as(exported)
+
+    from tests.conftest import AuthActions
+
+    admin = AuthActions(app, app.test_client())
+    admin.login("admin")
+    for expected in ("created", "unchanged"):  # an import twice stores once
+        with exported.open("rb") as file:
+            answer = admin.post("/admin/import", {"fichier": (file, "export.json")},
+                                content_type="multipart/form-data")
+        assert answer.status_code == 200
+        assert {"created": "nouvelles", "unchanged": "déjà reçues"}[expected] in answer.text
+    [record] = stored(app)
+    assert record.recorded_by == agent and record.data["secteur"] == "Quartier nord"
+    refused = admin.post("/admin/import", {"fichier": (tmp_path.joinpath("x").open("wb+"), "x")},
+                         content_type="multipart/form-data")
+    assert refused.status_code == 400 and "pas un export" in refused.text

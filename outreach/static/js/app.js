@@ -4,6 +4,7 @@ import { refreshStatus } from "./status.js";
 import { sync } from "./sync.js";
 import { wireRecordForm } from "./record-form.js";
 import { listToFix } from "./to-fix.js";
+import { exportWaiting, guardLogout, protectStorage } from "./keep.js";
 
 const RECHECK_MS = 60 * 1000;
 
@@ -64,6 +65,9 @@ if (currentUser()) {
   const form = document.querySelector("form[data-offline-form]");
   if (form) wireRecordForm(form);
   if (document.getElementById("sur-la-tablette")) listToFix();
+  document.getElementById("export-waiting")?.addEventListener("click", exportWaiting);
+  guardLogout();
+  protectStorage();
   wireTriggers();
   refreshStatus().then(() => sync());
   registerWorker();

@@ -3,6 +3,7 @@
 import { currentUser, fixRecord, queue, requeueCorrected } from "./store.js";
 import { newId, sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
+import { nearlyFull } from "./keep.js";
 
 const REQUIRED = "Ce champ est obligatoire.";
 const TEXT_MAX = { text: 500, textarea: 5000 };
@@ -180,6 +181,9 @@ export async function wireRecordForm(form) {
     if (Object.keys(errors).length) {
       document.getElementById("form-feedback").focus();
       return;
+    }
+    if (await nearlyFull()) {
+      window.alert("Stockage presque plein : synchronisez, ou exportez les fiches en attente.");
     }
     if (refused) {
       await requeueCorrected({ ...refused, form_version: definition.version, data });
