@@ -1,7 +1,8 @@
 """A hypothesis state machine over push, replay, edits and resolutions (issue 5).
 
 Random sequences of: push a new record, replay one exactly as last sent, edit one on its current
-revision, edit one on a stale revision, resolve an open conflict with its incoming data. A model
+revision, edit one on a stale revision, resolve an open conflict with its incoming data (or, as a
+coordinateur may, keeping the current data as a new revision). A model
 predicts every status; after each step the database must hold one row per id, nothing lost, the
 model's revision (strictly growing) and data, and every conflict kept until it is resolved.
 """
@@ -31,13 +32,22 @@ from sync.schema import quarantine, record, record_conflict, record_revision
 from tests.conftest import add_user, make_app
 from tests.sync_helpers import Tablet, item, rencontre
 
+
+
+def answers(count: int, notes: str | None) -> dict:
+    """Return a rencontre's data."""
+    return rencontre(nombre_personnes=count, **({"notes": notes} if notes else {}))
+
+
 # A small space of contents, so that an "edit" often brings back a known version (a replay).
-contents = st.builds(
-    lambda count, notes: rencontre(nombre_personnes=count, **({"notes": notes} if notes else {})),
-    st.integers(min_value=1, max_value=4),
-    st.sampled_from([None, "abri", "soupe"]),
-)
+contents = st.builds(answers, st.integers(min_value=1, max_value=4),
+                     st.sampled_from([None, "abri", "soupe"]))
 revisions = st.one_of(st.none(), st.integers(min_value=1, max_value=12))
+# Tablets write their local offset: a resolution must hash the content as a push does.
+moments = st.sampled_from([
+    "2026-11-20T21:30:00+00:00", "2026-11-20T22:30:00+01:00", "2026-11-20T21:30:00Z",
+    "2026-11-20T21:30:00.250000+00:00", "2026-11-20T16:30:00-05:00",
+])
 
 
 def key(data: dict) -> str:
@@ -103,9 +113,9 @@ class SyncMachine(RuleBasedStateMachine):
 
     # Rules.
 
-    @rule(target=records, data=contents)
-    def push_new(self, data):
-        sent = item(data=data)
+    @rule(target=records, data=contents, recorded_at=moments)
+    def push_new(self, data, recorded_at):
+        sent = item(data=data, recorded_at=recorded_at)
         self.push(sent)
         return sent["id"]
 
@@ -132,24 +142,32 @@ class SyncMachine(RuleBasedStateMachine):
         base_revision = choice.draw(stale, label="stale base_revision")
         self.push({**known.last_sent, "data": data, "base_revision": base_revision})
 
-    @precondition(lambda self: self.open)
-    @rule(choice=st.data())
-    def resolve_with_the_incoming_data(self, choice):
+    def resolve(self, choice, keep_current: bool) -> None:
         ident, content = choice.draw(st.sampled_from(sorted(self.open)), label="conflict")
+        known = self.model[ident]
         with self.app.app_context():
             unresolved = db.session.execute(
                 select(record_conflict.c.id, record_conflict.c.data)
                 .where(record_conflict.c.record_id == ident,
                        record_conflict.c.resolved_at.is_(None))).all()
-            [conflict_id] = [row.id for row in unresolved if key(row.data) == content]
-            data = next(row.data for row in unresolved if row.id == conflict_id)
+            [(conflict_id, incoming)] = [row for row in unresolved if key(row.data) == content]
+            data = known.data if keep_current else incoming
             revision, errors = resolve_conflict(db.session, self.office, conflict_id, data,
                                                 self.forms)
-        known = self.model[ident]
         assert (revision, errors) == (known.revision + 1, {})
         known.revision += 1
         known.data = data
         self.open.remove((ident, content))
+
+    @precondition(lambda self: self.open)
+    @rule(choice=st.data())
+    def resolve_with_the_incoming_data(self, choice):
+        self.resolve(choice, keep_current=False)
+
+    @precondition(lambda self: self.open)
+    @rule(choice=st.data())
+    def resolve_keeping_the_current_data(self, choice):
+        self.resolve(choice, keep_current=True)
 
     # Invariants, checked after every step.
 
