@@ -33,7 +33,6 @@ from tests.conftest import add_user, make_app
 from tests.sync_helpers import Tablet, item, rencontre
 
 
-
 def answers(count: int, notes: str | None) -> dict:
     """Return a rencontre's data."""
     return rencontre(nombre_personnes=count, **({"notes": notes} if notes else {}))
@@ -158,6 +157,13 @@ class SyncMachine(RuleBasedStateMachine):
         known.revision += 1
         known.data = data
         self.open.remove((ident, content))
+        # A tablet that pulled the resolution and sends it back, as it is, changes nothing.
+        self.push({**known.last_sent, "data": data, "base_revision": known.revision})
+
+    @rule(ident=records, base_revision=revisions)
+    def send_the_current_version(self, ident, base_revision):
+        known = self.model[ident]
+        self.push({**known.last_sent, "data": known.data, "base_revision": base_revision})
 
     @precondition(lambda self: self.open)
     @rule(choice=st.data())

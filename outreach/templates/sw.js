@@ -19,12 +19,19 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+// Page-cache work runs one message after another: "forget" must not land after "keep".
+let pageWork = Promise.resolve();
+function inTurn(work) {
+  pageWork = pageWork.then(work, work);
+  return pageWork;
+}
+
 self.addEventListener("message", (event) => {
   const message = event.data || {};
   // The page asks: a new version is only taken when the person agrees to it.
   if (message.type === "take-update") self.skipWaiting();
-  if (message.type === "forget-pages") event.waitUntil(caches.delete(PAGES_CACHE));
-  if (message.type === "keep-pages") event.waitUntil(keepPages(message.urls || []));
+  if (message.type === "forget-pages") event.waitUntil(inTurn(() => caches.delete(PAGES_CACHE)));
+  if (message.type === "keep-pages") event.waitUntil(inTurn(() => keepPages(message.urls || [])));
 });
 
 self.addEventListener("sync", (event) => {

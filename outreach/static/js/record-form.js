@@ -1,6 +1,6 @@
 // A form rendered from its definition, saved to the outbox whether online or not. The checks
 // mirror the server's (same definition, same French messages); the server checks again.
-import { currentUser, fixRecord, queue, requeueCorrected } from "./store.js";
+import { currentUser, fixRecord, offlinePeople, queue, requeueCorrected } from "./store.js";
 import { newId, sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
 import { nearlyFull } from "./keep.js";
@@ -170,8 +170,32 @@ async function correcting(form, definition) {
   return record;
 }
 
+const personName = (data) => [data.alias_prenom, data.nom].filter(Boolean).join(" ") || "?";
+
+// A person field offers the people kept on the tablet, and a search among them.
+async function offerPeople(form) {
+  const selects = form.querySelectorAll("select[data-person]");
+  if (!selects.length) return;
+  const people = (await offlinePeople())
+    .sort((a, b) => personName(a.data).localeCompare(personName(b.data), "fr"));
+  for (const select of selects) {
+    const known = new Set([...select.options].map((option) => option.value));
+    for (const person of people) {
+      if (!known.has(person.id)) select.add(new Option(personName(person.data), person.id));
+    }
+    const search = form.querySelector(`#${select.id}-search`);
+    search?.addEventListener("input", () => {
+      const wanted = search.value.trim().toLowerCase();
+      for (const option of select.options) {
+        option.hidden = Boolean(option.value) && !option.text.toLowerCase().includes(wanted);
+      }
+    });
+  }
+}
+
 export async function wireRecordForm(form) {
   const definition = JSON.parse(document.getElementById("form-definition").textContent);
+  await offerPeople(form);
   const refused = await correcting(form, definition);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

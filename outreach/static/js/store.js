@@ -10,11 +10,19 @@ export function currentUser() {
 
 export function database() {
   if (!opened) {
-    opened = openDB(`outreach-${currentUser()}`, 1, {
-      upgrade(db) {
-        db.createObjectStore("outbox", { keyPath: "id" }).createIndex("by_order", "queued_at");
-        db.createObjectStore("to_fix", { keyPath: "id" });
-        db.createObjectStore("meta");
+    opened = openDB(`outreach-${currentUser()}`, 2, {
+      upgrade(db, oldVersion) {
+        if (oldVersion < 1) {
+          db.createObjectStore("outbox", { keyPath: "id" }).createIndex("by_order", "queued_at");
+          db.createObjectStore("to_fix", { keyPath: "id" });
+          db.createObjectStore("meta");
+        }
+        if (oldVersion < 2) {
+          // The working set a pull brings (DESIGN §3): forms, reference lists, people.
+          db.createObjectStore("forms", { keyPath: ["key", "version"] });
+          db.createObjectStore("reference");
+          db.createObjectStore("people", { keyPath: "id" });
+        }
       },
     });
   }
@@ -71,6 +79,36 @@ export async function requeueCorrected(record) {
     tx.objectStore("to_fix").delete(record.id),
     tx.done,
   ]);
+}
+
+// One pulled page in one transaction: forms and lists replaced whole when sent, people added or
+// removed (tombstones), and the cursor moved only with them.
+export async function storePulled(page) {
+  const db = await database();
+  const tx = db.transaction(["forms", "reference", "people", "meta"], "readwrite");
+  const work = [];
+  if (page.forms.length) {
+    const forms = tx.objectStore("forms");
+    work.push(forms.clear(), ...page.forms.map((form) => forms.put(form)));
+  }
+  if (Object.keys(page.reference).length) {
+    const lists = tx.objectStore("reference");
+    work.push(lists.clear(), ...Object.entries(page.reference).map(([key, items]) => lists.put(items, key)));
+  }
+  const people = tx.objectStore("people");
+  for (const person of page.people) {
+    work.push(person.deleted ? people.delete(person.id) : people.put(person));
+  }
+  work.push(tx.objectStore("meta").put(page.cursor, "cursor"));
+  await Promise.all([...work, tx.done]);
+}
+
+// The people this person may pick: those pulled, and those made here and not yet sent.
+export async function offlinePeople() {
+  const db = await database();
+  const pulled = await db.getAll("people");
+  const made = (await db.getAll("outbox")).filter((record) => record.form === "personne");
+  return [...pulled, ...made].map(({ id, data }) => ({ id, data }));
 }
 
 export async function getMeta(key) {

@@ -1,6 +1,6 @@
 // Sending the outbox (DESIGN §3, §4): in batches of 500, one sync at a time across tabs; each
 // result decides a record's fate; a network error or a 5xx keeps everything for a later try.
-import { setMeta, settle, waiting } from "./store.js";
+import { getMeta, setMeta, settle, storePulled, waiting } from "./store.js";
 import { refreshStatus, sayExpired } from "./status.js";
 
 const BATCH = 500;
@@ -42,6 +42,7 @@ export function sync() {
 async function run() {
   try {
     const sent = await pushAll();
+    await pullAll();
     failures = 0;
     await setMeta("last_sync", new Date().toISOString());
     return { sent };
@@ -76,6 +77,23 @@ async function pushAll() {
     }
     await settle(results);
     sent += results.length;
+  }
+}
+
+async function pullAll() {
+  let cursor = await getMeta("cursor");
+  for (let page = 0; page < 1000; page += 1) {
+    const query = new URLSearchParams({ device_id: deviceId(), ...(cursor ? { cursor } : {}) });
+    const answer = await fetch(`/api/v1/sync/pull?${query}`, {
+      credentials: "same-origin", signal: timeout(),
+    });
+    if (answer.status === 401) throw new SessionExpired();
+    if (answer.status === 400 && cursor) { cursor = null; continue; }  // start again, whole
+    if (!answer.ok) throw new Error(`pull answered ${answer.status}`);
+    const body = await answer.json();
+    await storePulled(body);
+    if (!body.more) return;
+    cursor = body.cursor;
   }
 }
 
