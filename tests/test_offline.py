@@ -291,3 +291,28 @@ def test_people_kept_offline_are_offered_and_searched_in_a_person_field(app, liv
     page.get_by_label("Chercher une personne (Personne)").fill("jo")
     expect(person.locator("option", has_text="Tonio")).to_be_hidden()
     person.select_option(label="Jojo")
+
+
+def test_logging_out_with_records_waiting_asks_and_never_deletes_them(app, live_server, page):
+    add_user(app, "lea", "maraude")
+    log_in(page, live_server.url, "lea")
+    page.goto(f"{live_server.url}{FORM}")
+    page.route("**/api/v1/sync/push", lambda route: route.abort())
+    fill_tournee(page, "Centre-ville et gare")
+    expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
+
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
+    assert asked and "1 fiche attend encore" in asked[0]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    page.unroute("**/api/v1/sync/push")
+    log_in(page, live_server.url, "lea")
+    expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
+    page.wait_for_function("async () => (await window.outreach.sync()).sent === 0")
+    [record] = stored(app)
+    assert record.data["secteur"] == "Centre-ville et gare"
