@@ -171,8 +171,10 @@ def live_server(app):
 
 @pytest.fixture(scope="session")
 def playwright_instance():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Two cores running the whole suite: give pages time rather than fail on a busy moment.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         yield playwright
 

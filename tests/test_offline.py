@@ -102,12 +102,15 @@ def test_a_lost_push_answer_keeps_the_record_and_the_retry_is_unchanged(
     answers = []
 
     def lose_the_answer(route):
-        response = route.fetch()  # the server receives and stores the batch…
-        answers.append(response.json())
-        route.abort()  # …but its answer never reaches the tablet.
+        try:
+            response = route.fetch(timeout=60_000)  # the server receives and stores the batch…
+            answers.append(response.json())
+        finally:
+            route.abort()  # …but its answer never reaches the tablet.
 
     page.route("**/api/v1/sync/push", lose_the_answer)
-    with page.expect_event("requestfailed", lambda request: "sync/push" in request.url):
+    with page.expect_event("requestfailed", lambda request: "sync/push" in request.url,
+                           timeout=60_000):
         fill_tournee(page, "Parking du marché")
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
     assert [r["status"] for r in answers[0]["results"]] == ["created"]
