@@ -17,26 +17,28 @@ from .models import ReferenceItem, User
 from .roles import OFFICE_ROLES, may_fill
 
 
-def reference_labels(list_key: str) -> dict[str, str]:
-    """Return value → label of a reference list's active entries, in their order.
+def reference_values(list_key: str) -> list[str]:
+    """Return the values of a reference list's active entries (what a choice may take).
 
-    Read once per request: a batch of 500 sessions checks its site 500 times, and a page of
-    fiches shows it on every line.
+    Read once per request: a batch of 500 sessions checks its site 500 times.
     """
-    cache = g.setdefault("reference_labels", {}) if has_request_context() else {}
+    cache = g.setdefault("reference_values", {}) if has_request_context() else {}
     if list_key not in cache:
-        query = (
-            select(ReferenceItem.value, ReferenceItem.label)
-            .where(ReferenceItem.list_key == list_key, ReferenceItem.active.is_(True))
-            .order_by(ReferenceItem.position, ReferenceItem.label)
+        query = select(ReferenceItem.value).where(
+            ReferenceItem.list_key == list_key, ReferenceItem.active.is_(True)
         )
-        cache[list_key] = {value: label for value, label in db.session.execute(query)}
+        cache[list_key] = set(db.session.scalars(query))
     return cache[list_key]
 
 
-def reference_values(list_key: str) -> set[str]:
-    """Return the values of a reference list's active entries (what a choice may take)."""
-    return set(reference_labels(list_key))
+def reference_labels(list_key: str) -> dict[str, str]:
+    """Return value → label of a reference list's active entries, in their order."""
+    query = (
+        select(ReferenceItem.value, ReferenceItem.label)
+        .where(ReferenceItem.list_key == list_key, ReferenceItem.active.is_(True))
+        .order_by(ReferenceItem.position, ReferenceItem.label)
+    )
+    return {value: label for value, label in db.session.execute(query)}
 
 
 def init_app(app: Flask) -> None:
@@ -78,14 +80,6 @@ def labels_for(definition: FormDefinition) -> dict[str, dict[str, str]]:
 def person_label(data: dict) -> str:
     """Name a person as the field knows them: alias or first name, then surname."""
     return " ".join(part for part in (data.get("alias_prenom"), data.get("nom")) if part) or "?"
-
-
-def person_names(ids: set[str]) -> dict[str, str]:
-    """Return id → name of the given people (for showing a record, not for picking)."""
-    query = select(record.c.id, record.c.data).where(
-        record.c.form == "personne", record.c.id.in_(ids)
-    )
-    return {ident: person_label(data) for ident, data in db.session.execute(query)}
 
 
 def visible_people(user: User | None = None) -> dict[str, str]:

@@ -85,8 +85,7 @@ def show(record_id: str):
     record = db.session.get(Record, record_id) or abort(404, "Fiche introuvable.")
     definition = catalog.registry().get(record.form, record.form_version)
     labels = catalog.labels_for(definition)
-    named = {record.data.get(s["key"]) for s in definition.fields if s["type"] == "person"}
-    people = catalog.person_names(named - {None})
+    people = catalog.visible_people()
     rows = [
         (spec["label"], show_value(spec, record.data.get(spec["key"]), labels.get(spec["key"]),
                                    people))
