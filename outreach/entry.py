@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from sync.push import apply_push
+from sync.push import apply_push, may_change
 
 from . import catalog
 from .api.common import actor
@@ -19,6 +19,10 @@ from .models import Record
 from .roles import may_fill
 
 bp = Blueprint("entry", __name__)
+CHANGED_MEANWHILE = (
+    "Cette fiche a été modifiée entre-temps par une autre personne : votre version est gardée "
+    "et attend la décision d'un coordinateur."
+)
 
 
 def _parent(definition, raw: str | None) -> tuple[str | None, Record | None]:
@@ -73,20 +77,63 @@ def fill(form_key: str):
                 return redirect(url_for("home.index", _anchor=f"fiche-{record_id}"))
             return redirect(request.full_path.rstrip("?"))
         status = 400
+    return _page(definition, values, errors, parent_id=parent_id,
+                 parent_summary=_parent_summary(parent) if parent or not parent_id
+                 else "une fiche pas encore reçue par le serveur"), status
+
+
+def _page(definition, values: dict, errors: dict, **context):
     return render_template(
         "entry.html",
         definition=definition,
         values=values,
         errors=errors,
-        parent_id=parent_id,
-        parent_summary=_parent_summary(parent) if parent or not parent_id
-        else "une fiche pas encore reçue par le serveur",
         labels=catalog.labels_for(definition),
         children=[{"key": child.key, "label": new_child_label(child)}
                   for child in catalog.children_of(definition.key)
                   if may_fill(current_user.role, child.key, child.roles)],
         people=catalog.visible_people(),
-    ), status
+        **context,
+    )
+
+
+@bp.route("/modifier/<record_id>", methods=["GET", "POST"])
+def edit(record_id: str):
+    """Change a stored record, sent with the revision it was read at.
+
+    A change made meanwhile by someone else becomes a conflict instead of being overwritten.
+    """
+    stored = db.session.get(Record, record_id)
+    if stored is None or stored.deleted:
+        abort(404, "Fiche introuvable.")
+    definition = catalog.registry().get(stored.form, stored.form_version)
+    me = actor()
+    if not may_fill(current_user.role, stored.form, definition.roles) or may_change(
+        {"form": stored.form, "recorded_by": stored.recorded_by}, {"form": stored.form}, me
+    ):
+        abort(403)
+    values, errors, status = stored.data, {}, 200
+    base_revision = stored.revision
+    if request.method == "POST":
+        values = read_posted(definition.fields, request.form)
+        base_revision = request.form.get("base_revision", type=int) or stored.revision
+        clean, errors = catalog.registry().validate(definition.key, definition.version, values)
+        status = 400
+        if not errors:
+            # The observation keeps its time; the history says who changed it and when.
+            item = {
+                "id": stored.id, "form": stored.form, "form_version": stored.form_version,
+                "parent_id": stored.parent_id, "recorded_at": stored.recorded_at.isoformat(),
+                "base_revision": base_revision, "data": clean,
+            }
+            [result] = apply_push(db.session, me, None, [item], catalog.engine_forms())
+            if result["status"] in ("updated", "unchanged"):
+                flash("Fiche enregistrée.")
+                return redirect(url_for("home.index"))
+            errors = result["errors"] or {"_schema": [CHANGED_MEANWHILE]}
+            status = 409 if result["status"] == "conflict" else 400
+    return _page(definition, values, errors, editing=stored, base_revision=base_revision,
+                 parent_id=stored.parent_id, parent_summary=None), status
 
 
 def _store(definition, data: dict, parent_id: str | None) -> str:

@@ -45,7 +45,7 @@ def index():
         in_progress = list(db.session.scalars(query))
     recent = db.session.scalars(
         select(Record)
-        .where(Record.recorded_by == current_user.id)
+        .where(Record.recorded_by == current_user.id, Record.deleted.is_(False))
         .order_by(Record.recorded_at.desc())
         .limit(5)
     )

@@ -1,6 +1,9 @@
 // A form rendered from its definition, saved to the outbox whether online or not. The checks
 // mirror the server's (same definition, same French messages); the server checks again.
-import { currentUser, fixRecord, offlinePeople, queue, requeueCorrected } from "./store.js";
+import {
+  currentUser, fixRecord, formVersions, getMeta, offlinePeople, queue, referenceLists, requeueCorrected,
+} from "./store.js";
+import { drawForm } from "./form-render.js";
 import { newId, sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
 import { nearlyFull } from "./keep.js";
@@ -161,13 +164,20 @@ function fill(form, definition, data) {
 }
 
 // Opened from "À corriger" (?corriger=<id>): the refused record, its data and its errors.
-async function correcting(form, definition) {
+async function refusedRecord() {
   const id = new URLSearchParams(location.search).get("corriger");
-  const record = id ? await fixRecord(id) : null;
-  if (!record) return null;
-  fill(form, definition, record.data);
-  showErrors(form, record.errors || {});
-  return record;
+  return id ? fixRecord(id) : null;
+}
+
+// The version to draw: a refused record's own version; else the newest the tablet holds, which
+// may be newer than the page kept offline (the form changed while the tablet was away). A stored
+// record being changed keeps the version the server drew it with.
+async function chooseDefinition(form, page, refused) {
+  if (form.dataset.recordId) return page;
+  const versions = await formVersions(page.key);
+  if (refused) return versions.find((d) => d.version === refused.form_version) || page;
+  const newest = versions.at(-1);
+  return newest && newest.version > page.version ? newest : page;
 }
 
 const personName = (data) => [data.alias_prenom, data.nom].filter(Boolean).join(" ") || "?";
@@ -193,10 +203,28 @@ async function offerPeople(form) {
   }
 }
 
+// A stored record being changed keeps its id, time and parent, and names the revision it was
+// read at: changed meanwhile by someone else, it comes back as a conflict, never overwritten.
+async function changedRecord(form, definition, data) {
+  const { recordId, baseRevision, recordedAt, parentId: parent } = form.dataset;
+  const known = (await getMeta(`revision:${recordId}`)) || 0;
+  return {
+    id: recordId, form: definition.key, form_version: definition.version, title: definition.title,
+    recorded_at: recordedAt, recorded_by: currentUser(), parent_id: parent || null,
+    base_revision: Math.max(Number(baseRevision), known), data,
+  };
+}
+
 export async function wireRecordForm(form) {
-  const definition = JSON.parse(document.getElementById("form-definition").textContent);
+  const page = JSON.parse(document.getElementById("form-definition").textContent);
+  const refused = await refusedRecord();
+  const definition = await chooseDefinition(form, page, refused);
+  if (definition !== page) drawForm(form, definition, await referenceLists());
   await offerPeople(form);
-  const refused = await correcting(form, definition);
+  if (refused) {
+    fill(form, definition, refused.data);
+    showErrors(form, refused.errors || {});
+  }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = readForm(form, definition);
@@ -212,6 +240,13 @@ export async function wireRecordForm(form) {
     if (refused) {
       await requeueCorrected({ ...refused, form_version: definition.version, data });
       location.assign("/a-corriger");
+      return;
+    }
+    if (form.dataset.recordId) {
+      await queue(await changedRecord(form, definition, data));
+      confirmSaved(form, form.dataset.recordId);
+      await refreshStatus();
+      sync();
       return;
     }
     const id = newId();

@@ -50,7 +50,7 @@ export async function toFix() {
 // ones move to "à corriger". Nothing else is awaited inside it (idb: transaction lifetime).
 export async function settle(results) {
   const db = await database();
-  const tx = db.transaction(["outbox", "to_fix"], "readwrite");
+  const tx = db.transaction(["outbox", "to_fix", "meta"], "readwrite");
   const outbox = tx.objectStore("outbox");
   const refused = tx.objectStore("to_fix");
   const work = results.map(async (result) => {
@@ -59,6 +59,9 @@ export async function settle(results) {
     if (result.status === "rejected" || result.status === "conflict") {
       await refused.put({ ...record, status: result.status, errors: result.errors,
                           revision: result.revision });
+    } else if (Number.isInteger(record.base_revision)) {
+      // A change accepted: a page kept offline still names the older revision.
+      await tx.objectStore("meta").put(result.revision, `revision:${record.id}`);
     }
     await outbox.delete(result.id);
   });
@@ -109,6 +112,25 @@ export async function offlinePeople() {
   const pulled = await db.getAll("people");
   const made = (await db.getAll("outbox")).filter((record) => record.form === "personne");
   return [...pulled, ...made].map(({ id, data }) => ({ id, data }));
+}
+
+// Every version of a form the tablet holds, oldest first.
+export async function formVersions(key) {
+  const range = IDBKeyRange.bound([key, 0], [key, Infinity]);
+  return (await database()).getAll("forms", range);
+}
+
+// The reference lists pulled: {list key: [{value, label}]}.
+export async function referenceLists() {
+  const db = await database();
+  const tx = db.transaction("reference");
+  const lists = {};
+  let cursor = await tx.store.openCursor();
+  while (cursor) {
+    lists[cursor.key] = cursor.value;
+    cursor = await cursor.continue();
+  }
+  return lists;
 }
 
 export async function getMeta(key) {
