@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sync.protocol import MAX_RECORDS, EnvelopeError, read_envelope
 from sync.push import apply_push
 
-from . import accounts, audit, catalog
+from . import accounts, audit, catalog, follow
 from .api.common import actor
 from .db import db
 from .models import User
@@ -126,4 +126,5 @@ def import_waiting():
             counts[result["status"]] = counts.get(result["status"], 0) + 1
     audit.log("records.import", f"user:{author.id}", counts=counts)
     db.session.commit()
+    follow.after_store(db.session)
     return render_template("admin_import.html", author=author, counts=counts)

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from sync.push import apply_push, may_change
 
-from . import catalog
+from . import catalog, follow
 from .api.common import actor
 from .db import db
 from .forms.html import read_posted, show_value
@@ -127,6 +127,7 @@ def edit(record_id: str):
                 "base_revision": base_revision, "data": clean,
             }
             [result] = apply_push(db.session, me, None, [item], catalog.engine_forms())
+            follow.after_store(db.session)
             if result["status"] in ("updated", "unchanged"):
                 flash("Fiche enregistrée.")
                 return redirect(url_for("home.index"))
@@ -148,6 +149,7 @@ def _store(definition, data: dict, parent_id: str | None) -> str:
         "data": data,
     }
     [result] = apply_push(db.session, actor(), None, [item], catalog.engine_forms())
+    follow.after_store(db.session)
     if result["status"] != "created":
         raise RuntimeError(f"online entry not stored: {result['status']}")
     return item["id"]

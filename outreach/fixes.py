@@ -16,7 +16,7 @@ from sync import decisions
 from sync.decisions import DecisionError
 from sync.schema import quarantine, record_conflict
 
-from . import audit, catalog
+from . import audit, catalog, follow
 from .api.common import actor
 from .db import db
 from .forms import FormDefinition
@@ -198,6 +198,7 @@ def _correct(row: dict):
     audit.log("quarantine.correct", row["record_id"], quarantine=row["id"], form=definition.key,
               status=result["status"])
     db.session.commit()
+    follow.after_store(db.session)
     flash(NOT_STORED.get(result["status"], STORED))
     return redirect(url_for(request.blueprint + ".index"))
 
@@ -358,5 +359,6 @@ def resolve(conflict_id: int):
     audit.log("conflict.resolve", current["id"], conflict=conflict_id, revision=revision,
               taken=taken)
     db.session.commit()
+    follow.after_store(db.session)
     flash(f"Conflit résolu : révision {revision}.")
     return redirect(url_for("conflicts.index"))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sync import schema
@@ -100,3 +100,80 @@ class AppState(db.Model):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class VisitAssignment(db.Model):
+    """A senior given to a visiteur, with a rhythm: what "Mes visites" and the planning show.
+
+    A senior may have several visiteurs (one row each). `next_due` and `last_visit_id` follow the
+    visites as they sync (outreach.follow); `change_seq` is the server sequence of the last change,
+    so the pull sends an assignment again when it moved.
+    """
+
+    __tablename__ = "visit_assignment"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(36), index=True)
+    visiteur_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    rhythm: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    starts_on: Mapped[date] = mapped_column(Date)
+    next_due: Mapped[date] = mapped_column(Date)
+    last_visit_id: Mapped[str | None] = mapped_column(String(36))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+    visiteur: Mapped[User] = relationship(foreign_keys=[visiteur_id], lazy="joined")
+
+
+class Alert(db.Model):
+    """An alert raised by a record from the field (a fall at a visite, an urgent rencontre…).
+
+    One per record and kind, whatever path stored the record; followed from "nouvelle" to
+    "prise en charge" to "close" by the coordinateur, and sent back to whoever raised it.
+    """
+
+    __tablename__ = "alert"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))
+    form: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+    raised_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="nouvelle", index=True)
+    taken_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+    raiser: Mapped[User] = relationship(foreign_keys=[raised_by], lazy="joined")
+    taker: Mapped[User | None] = relationship(foreign_keys=[taken_by], lazy="joined")
+    closer: Mapped[User | None] = relationship(foreign_keys=[closed_by], lazy="joined")
+
+    __table_args__ = (Index("uq_alert_record_kind", "record_id", "kind", unique=True),)
+
+
+class AccessChange(db.Model):
+    """A person this user started or stopped seeing (an assignment made or ended, a merge).
+
+    The pull resends such a person, or a tombstone when it is no longer theirs.
+    """
+
+    __tablename__ = "access_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    person_id: Mapped[str] = mapped_column(String(36))
+    change_seq: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_access_change_user_seq", "user_id", "change_seq"),)

@@ -1,7 +1,8 @@
 """What a user may have offline: one access rule per role, in one place (DESIGN §6, §9).
 
-Until visit assignments exist, a field user's people are the personne records they made, or that
-their own records name; a maraude team shares the people its agents made.
+A field user's people are the personne records they made, or that their own records name; a
+maraude team shares the people its agents made; a visiteur also has the seniors assigned to them
+(and only while the assignment lasts).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from .schema import record
 
 # The accounts table belongs to the app; the engine only needs two of its columns.
 accounts = table("user_account", column("id"), column("role"))
+assignments = table("visit_assignment", column("person_id"), column("visiteur_id"),
+                    column("active"))
 SHARED_BY_TEAM = ("maraude",)
 
 
@@ -28,4 +31,7 @@ def people_visible(actor: Actor) -> ColumnElement[bool]:
         made = record.c.recorded_by.in_(team)
     else:
         made = record.c.recorded_by == actor.id
-    return or_(made, record.c.id.in_(named))
+    assigned = select(assignments.c.person_id).where(
+        assignments.c.visiteur_id == actor.id, assignments.c.active.is_(True)
+    )
+    return or_(made, record.c.id.in_(named), record.c.id.in_(assigned))

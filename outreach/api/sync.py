@@ -10,7 +10,7 @@ from sync.protocol import EnvelopeError, TooManyRecords, as_uuid, read_envelope
 from sync.pull import BadCursor, build_pull, fingerprint, make_cursor
 from sync.push import apply_push
 
-from .. import catalog
+from .. import catalog, follow
 from ..db import db
 from ..errors import api_error
 from .common import NotJSON, actor, json_body
@@ -28,6 +28,7 @@ def push():
     except (NotJSON, EnvelopeError) as error:
         return api_error(400, str(error))
     results = apply_push(db.session, actor(), device_id, items, catalog.engine_forms())
+    follow.after_store(db.session)
     forms = catalog.offline_forms(current_user)
     cursor = make_cursor(
         sequence.current(db.session), fingerprint(forms, catalog.offline_reference())

@@ -1,0 +1,135 @@
+"""What a stored record sets off at the office: alerts, and the next visit due.
+
+It runs after every path that stores records (a tablet's push, online entry, an import, a
+correction), reading the records changed since it last ran in the order of the server sequence:
+none is missed whatever path stored it, and none is counted twice (one alert per record and kind).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sync import sequence
+from sync.schema import record, utcnow
+
+from . import visits
+from .models import Alert, AppState, VisitAssignment
+
+log = logging.getLogger(__name__)
+WATERMARK = "followed_seq"
+FOLLOWED_FORMS = ("visite.visite", "maraude.rencontre", "permanence.accueil")
+ALERT_KINDS = {
+    "chute": "Chute",
+    "absence_reponse": "Absence de réponse",
+    "degradation": "Dégradation",
+    "canicule_grand_froid": "Canicule / grand froid",
+    "maltraitance": "Maltraitance",
+    "autre": "Autre",
+    "situation_urgente": "Situation urgente",
+}
+ALERT_STATUSES = {"nouvelle": "Nouvelle", "prise_en_charge": "Prise en charge", "close": "Close"}
+
+
+def alert_of(form: str, data: dict) -> tuple[str, str | None] | None:
+    """Return the (kind, detail) of the alert a record raises, or None."""
+    if form == "visite.visite" and data.get("alerte") not in (None, "aucune"):
+        return data["alerte"], data.get("detail_alerte")
+    if form in ("maraude.rencontre", "permanence.accueil") and data.get("situation_urgente"):
+        return "situation_urgente", data.get("detail_urgence")
+    return None
+
+
+def catch_up(session: Session) -> int:
+    """Follow the records stored since the last run; return how many were looked at."""
+    # Taking the watermark row first makes two runs wait for each other (SQLite and PostgreSQL).
+    locked = session.execute(
+        update(AppState).where(AppState.key == WATERMARK).values(value=AppState.value)
+    ).rowcount
+    if not locked:
+        session.add(AppState(key=WATERMARK, value="0"))
+        session.flush()
+    seen = int(session.get(AppState, WATERMARK).value)
+    upper = sequence.current(session)
+    rows = session.execute(
+        select(record.c.id, record.c.form, record.c.data, record.c.recorded_by,
+               record.c.recorded_at, record.c.received_at, record.c.deleted)
+        .where(record.c.change_seq > seen, record.c.change_seq <= upper,
+               record.c.form.in_(FOLLOWED_FORMS))
+        .order_by(record.c.change_seq)
+    ).all()
+    for row in rows:
+        if row.deleted:
+            continue
+        raised = alert_of(row.form, row.data)
+        if raised:
+            _raise(session, row, *raised)
+        if row.form == "visite.visite":
+            _visit_made(session, row)
+    session.get(AppState, WATERMARK).value = str(upper)
+    session.commit()
+    return len(rows)
+
+
+def _raise(session: Session, row, kind: str, detail: str | None) -> None:
+    exists = session.scalar(
+        select(Alert.id).where(Alert.record_id == row.id, Alert.kind == kind)
+    )
+    if exists:
+        return
+    session.add(Alert(
+        id=str(uuid.uuid4()), record_id=row.id, kind=kind, form=row.form,
+        person_id=row.data.get("personne"), detail=detail, raised_by=row.recorded_by,
+        raised_at=row.recorded_at, received_at=row.received_at or utcnow(),
+        status="nouvelle", change_seq=sequence.reserve(session, 1),
+    ))
+
+
+def _visit_made(session: Session, row) -> None:
+    """Move the senior's assignments on a visite: last visit, and the next one due."""
+    person = row.data.get("personne")
+    day = _day(row.data.get("date"))
+    if not person or day is None:
+        return
+    assigned = list(session.scalars(
+        select(VisitAssignment).where(VisitAssignment.person_id == person,
+                                      VisitAssignment.active.is_(True))
+    ))
+    # The author's own round moves; a visit by someone without one (the coordinateur) moves all.
+    own = [a for a in assigned if a.visiteur_id == row.recorded_by] or assigned
+    for assignment in assigned:
+        if assignment in own and _is_latest(session, assignment, day):
+            assignment.last_visit_id = row.id
+            assignment.next_due = visits.next_due(
+                day, assignment.rhythm, _day(row.data.get("prochaine_visite")))
+        # Every visiteur of the senior sees the last visit's notes: send the assignment again.
+        assignment.revision += 1
+        assignment.change_seq = sequence.reserve(session, 1)
+
+
+def _is_latest(session: Session, assignment: VisitAssignment, day: date) -> bool:
+    if assignment.last_visit_id is None:
+        return True
+    last = session.scalar(select(record.c.data).where(record.c.id == assignment.last_visit_id))
+    last_day = _day((last or {}).get("date"))
+    return last_day is None or day >= last_day
+
+
+def _day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def after_store(session: Session) -> None:
+    """Follow what was just stored; a failure never undoes the storing (the next run catches up)."""
+    try:
+        catch_up(session)
+    except Exception:
+        session.rollback()
+        log.exception("following stored records failed; the next store will catch up")
