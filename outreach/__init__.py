@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LOGIN_ATTEMPTS_PER_MINUTE=int(settings.read("OUTREACH_LOGIN_ATTEMPTS_PER_MINUTE")),
         SESSION_HOURS=float(settings.read("OUTREACH_SESSION_HOURS")),
         PROXY_COUNT=int(settings.read("OUTREACH_PROXY_COUNT")),
+        COORDINATION_PHONE=settings.read("OUTREACH_COORDINATION_PHONE"),
         # A batch of 500 records fits well under this; anything bigger is refused unread (413).
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
@@ -45,7 +46,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.json.ensure_ascii = False
 
-    from . import admin, api, auth, catalog, db, entry, errors, fixes, home, pwa, records
+    from . import (
+        admin,
+        alerts,
+        api,
+        auth,
+        catalog,
+        db,
+        entry,
+        errors,
+        fixes,
+        home,
+        people,
+        planning,
+        pwa,
+        records,
+    )
     from .extensions import csrf
 
     db.init_app(app)
@@ -56,7 +72,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     csrf.init_app(app)
     for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
-                      fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp):
+                      fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp, people.bp, alerts.bp,
+                      planning.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)
@@ -66,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         """Give every template the role names."""
         from .roles import ROLES
 
-        return {"ROLES": ROLES, "offline_pages": catalog.offline_pages}
+        return {"ROLES": ROLES, "offline_pages": catalog.offline_pages,
+                "COORDINATION_PHONE": app.config["COORDINATION_PHONE"]}
 
     return app

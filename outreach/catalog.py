@@ -93,6 +93,10 @@ def visible_people(user: User | None = None) -> dict[str, str]:
     return dict(sorted(people.items(), key=lambda item: item[1].lower()))
 
 
+# The levels a person is recorded at, lowest first (anonymous people have no file at all).
+PERSON_LEVELS = {"alias": 1, "identifie": 2}
+
+
 class EngineForms:
     """The app's forms as the sync engine asks for them (may_fill, validate)."""
 
@@ -107,6 +111,20 @@ class EngineForms:
     def validate(self, form: str, version: int, data) -> tuple[dict, dict[str, list[str]]]:
         """Check a record's data against its form version."""
         return self.forms.validate(form, version, data)
+
+    def may_replace(self, form: str, stored: dict, incoming: dict) -> dict[str, list[str]]:
+        """Refuse a change that lowers a person's level: it only rises (DESIGN §6)."""
+        if form != "personne":
+            return {}
+        before = PERSON_LEVELS.get(stored.get("niveau"), 0)
+        after = PERSON_LEVELS.get(incoming.get("niveau"), 0)
+        if after < before:
+            return {"niveau": ["Le niveau d'identification ne fait que monter : une personne "
+                               "identifiée ne redevient pas un alias."]}
+        if after > before and incoming.get("consentement") is not True:
+            return {"consentement": ["Pour identifier la personne, recueillez d'abord son "
+                                     "consentement : répondez « Oui » et notez la date."]}
+        return {}
 
 
 def engine_forms() -> EngineForms:
@@ -140,4 +158,8 @@ def offline_reference() -> dict[str, list[dict]]:
 
 def offline_pages() -> list[str]:
     """Return the pages this person needs with no network (DESIGN §7), for the service worker."""
-    return ["/", "/a-corriger"] + [f"/saisie/{d.key}" for d in fillable(current_user)]
+    forms = fillable(current_user)
+    pages = ["/", "/a-corriger"] + [f"/saisie/{d.key}" for d in forms]
+    if any(d.key == "maraude.rencontre" for d in forms):
+        pages.append("/saisie/maraude.rencontre/rapide")
+    return pages

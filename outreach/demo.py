@@ -21,9 +21,10 @@ from sqlalchemy import insert, select
 from sync import sequence
 from sync.content import content_hash
 
+from . import follow, planning
 from .db import db
 from .forms import FormRegistry
-from .models import AppState, Record, ReferenceItem, User
+from .models import Alert, AppState, Record, ReferenceItem, User
 from .passwords import hash_password
 
 DEMO_PASSWORD = "ccas-demo-2026"
@@ -152,6 +153,22 @@ ALERT_DETAILS = {
     "canicule_grand_froid": "Logement très chaud l'après-midi ; conseils donnés, volets fermés, "
                             "fille prévenue.",
 }
+KIN = ["fille", "fils", "nièce", "neveu", "voisine", "voisin"]
+# What the coordination did about an alert, as it writes it when closing it.
+ALERT_OUTCOMES = {
+    "chute": ["Médecin traitant prévenu, téléassistance installée.",
+              "Visite de la coordinatrice le lendemain ; fille prévenue, kiné prescrit."],
+    "degradation": ["Évaluation APA demandée au Département.",
+                    "Aide à domicile renforcée (3 passages par semaine)."],
+    "absence_reponse": ["Jointe le soir même : était chez sa fille.",
+                        "Voisine passée : tout va bien, téléphone débranché."],
+    "canicule_grand_froid": ["Appel quotidien pendant l'épisode ; ventilateur prêté.",
+                             "Portage d'eau organisé avec la mairie."],
+    "maltraitance": ["Signalement transmis à la cellule départementale."],
+    "autre": ["Situation vue avec le médecin traitant."],
+    "situation_urgente": ["Orientation faite le soir même (115, hébergement trouvé).",
+                          "Relais pris par le service social du Département."],
+}
 ENDINGS = ["Entrée en EHPAD prévue la semaine prochaine : dernière visite.",
            "Part vivre chez sa fille en Bretagne : fin des visites."]
 URGENCES_PERMANENCE = [
@@ -275,9 +292,9 @@ class _Demo:
         return datetime.combine(day, moment, PARIS)
 
     def add(self, form: str, data: dict, user_id: int, recorded: datetime, received: datetime,
-            parent_id: str | None = None) -> str:
+            parent_id: str | None = None, version: int = 1) -> str:
         """Check a record against its form and keep it for the final insert; return its id."""
-        clean, errors = self.registry.validate(form, 1, data)
+        clean, errors = self.registry.validate(form, version, data)
         if errors:
             raise ValueError(f"demo: invalid {form} record: {errors} in {data}")
         recorded_at = recorded.astimezone(UTC)
@@ -286,11 +303,12 @@ class _Demo:
         received_at = min(max(received.astimezone(UTC), recorded_at), self.cutoff)
         ident = self.new_id()
         self.rows.append({
-            "id": ident, "form": form, "form_version": 1, "revision": 1, "parent_id": parent_id,
+            "id": ident, "form": form, "form_version": version, "revision": 1,
+            "parent_id": parent_id,
             "data": clean, "recorded_at": recorded_at, "received_at": received_at,
             "recorded_by": user_id, "device_id": None, "deleted": False,
             "content_hash": content_hash({
-                "form": form, "form_version": 1, "parent_id": parent_id,
+                "form": form, "form_version": version, "parent_id": parent_id,
                 "recorded_at": recorded_at.isoformat(), "data": clean,
             }),
         })
@@ -349,7 +367,8 @@ def load_demo(
         # The users' ids are needed as authors, and the sites to check the sessions.
         db.session.flush()
         _maraudes(demo, [ids[login] for login, _, role in DEMO_USERS if role == "maraude"])
-        _visites(demo, [ids[login] for login, _, role in DEMO_USERS if role == "visiteur"])
+        seniors = _visites(demo, [ids[login] for login, _, role in DEMO_USERS
+                                  if role == "visiteur"])
         _permanences(demo, next(ids[login] for login, _, role in DEMO_USERS
                                 if role == "travailleur_social"))
         # The order tablets would have sent them in: by arrival, a parent before its children.
@@ -358,11 +377,16 @@ def load_demo(
         for offset, row in enumerate(demo.rows):
             row["change_seq"] = first + offset
         db.session.execute(insert(Record), demo.rows)
+        _assignments(seniors, ids["coordinateur"])
         db.session.add(AppState(key=MARKER, value=datetime.now(UTC).isoformat()))
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    # What the records set off (alerts, next visits due), as after any sync; then the office's
+    # handling of the alerts: the old ones closed, a few taken in charge, the last ones new.
+    follow.catch_up(db.session)
+    _handle_alerts(demo, ids["coordinateur"])
     return made
 
 
@@ -508,8 +532,22 @@ def _rencontre(demo: _Demo, day: date, winter: bool, people: list[_Person], mome
     return data, moment
 
 
-def _visites(demo: _Demo, visitors: list[int]) -> None:
-    """Add about thirty isolated seniors, each visited by one visiteur, weekly or fortnightly."""
+@dataclass
+class _Senior:
+    record_id: str
+    visitor: int
+    rhythm: str
+    mode: str
+    since: date
+
+
+def _visites(demo: _Demo, visitors: list[int]) -> list[_Senior]:
+    """Add about thirty isolated seniors, each visited by one visiteur, weekly or fortnightly.
+
+    Return those still visited, for the planning. A few have not been visited for some weeks
+    (a visiteur on leave): the planning shows them overdue.
+    """
+    followed = []
     rng = demo.rng
     form = "visite.visite"
     taken: set[tuple[str, str]] = set()
@@ -537,6 +575,11 @@ def _visites(demo: _Demo, visitors: list[int]) -> None:
         rhythm = rng.choices(("domicile", "quinzaine", "telephone"), (5, 4, 1))[0]
         ends = rng.choice(ENDINGS) if number in (7, 19) else None
         until = demo.today - timedelta(days=rng.randint(60, 200)) if ends else demo.today
+        if number in (4, 13, 26):
+            until = demo.today - timedelta(days=rng.randint(16, 30))
+        if number % 2:  # recorded since the form has "Personne à prévenir" (version 2)
+            senior["contact_urgence"] = f"{rng.choice(WOMEN + MEN)} {last} ({rng.choice(KIN)})"
+            senior["telephone_urgence"] = demo.phone(landline=False)
         state = rng.choices((0, 1, 2), (6, 3, 1))[0]
         lonely = rng.choice(("faible", "fort"))
         day, week = since, 0
@@ -550,7 +593,12 @@ def _visites(demo: _Demo, visitors: list[int]) -> None:
             received = moment + timedelta(minutes=rng.randint(20, 240))
             if senior_id is None:
                 senior_id = demo.add("personne", senior, visitor, moment - timedelta(minutes=20),
-                                     received)
+                                     received, version=2 if number % 2 else 1)
+                if not ends:
+                    followed.append(_Senior(
+                        senior_id, visitor, "quinzaine" if rhythm == "quinzaine" else
+                        "hebdomadaire", "telephone" if rhythm == "telephone" else "domicile",
+                        since))
             following = day + timedelta(days=7)
             last_one = ends is not None and following + timedelta(days=1) >= until
             data = {"personne": senior_id, "date": day.isoformat(), "mode": mode,
@@ -601,6 +649,33 @@ def _visites(demo: _Demo, visitors: list[int]) -> None:
                 break
             day = following + timedelta(days=rng.choice((0, 0, 0, 0, 0, 1, -1)))
             week += 1
+
+    return followed
+
+def _assignments(seniors: list[_Senior], coordinator: int) -> None:
+    """Give each senior still visited to their visiteur, at their rhythm, as the planning does."""
+    for senior in seniors:
+        planning.assign(db.session, senior.record_id, senior.visitor, senior.rhythm,
+                        senior.mode, senior.since, coordinator)
+
+
+def _handle_alerts(demo: _Demo, coordinator: int) -> None:
+    """Handle the alerts as an office does: two new, three taken in charge, the older closed."""
+    newest_first = db.session.scalars(select(Alert).order_by(Alert.raised_at.desc())).all()
+    for position, alert in enumerate(newest_first):
+        if position < 2:
+            continue
+        alert.status, alert.taken_by = "prise_en_charge", coordinator
+        alert.taken_at = min(alert.raised_at + timedelta(hours=demo.rng.randint(1, 20)),
+                             demo.cutoff)
+        if position >= 5:
+            alert.status, alert.closed_by = "close", coordinator
+            alert.closed_at = min(alert.taken_at + timedelta(hours=demo.rng.randint(2, 72)),
+                                  demo.cutoff)
+            alert.outcome = demo.rng.choice(ALERT_OUTCOMES[alert.kind])
+        alert.revision += 1
+        alert.change_seq = sequence.reserve(db.session, 1)
+    db.session.commit()
 
 
 def _session_days(demo: _Demo, site: str, after: date) -> Iterator[date]:

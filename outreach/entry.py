@@ -19,6 +19,9 @@ from .models import Record
 from .roles import may_fill
 
 bp = Blueprint("entry", __name__)
+QUICK_FORM = "maraude.rencontre"
+# What a team hands out most in the street, first: one big button each.
+QUICK_PRESTATIONS = ("boisson_chaude", "repas", "duvet", "vetements", "kit_hygiene", "ecoute")
 CHANGED_MEANWHILE = (
     "Cette fiche a été modifiée entre-temps par une autre personne : votre version est gardée "
     "et attend la décision d'un coordinateur."
@@ -89,11 +92,37 @@ def _page(definition, values: dict, errors: dict, **context):
         values=values,
         errors=errors,
         labels=catalog.labels_for(definition),
-        children=[{"key": child.key, "label": new_child_label(child)}
-                  for child in catalog.children_of(definition.key)
-                  if may_fill(current_user.role, child.key, child.roles)],
+        children=child_links(definition),
         people=catalog.visible_people(),
         **context,
+    )
+
+
+def child_links(definition) -> list[dict]:
+    """Return the buttons that open a child form under a record of this form (its id added)."""
+    links = []
+    for child in catalog.children_of(definition.key):
+        if not may_fill(current_user.role, child.key, child.roles):
+            continue
+        links.append({"href": url_for("entry.fill", form_key=child.key),
+                      "label": new_child_label(child)})
+        if child.key == QUICK_FORM:
+            links.append({"href": url_for("entry.quick"), "label": "Rencontre rapide"})
+    return links
+
+
+@bp.route("/saisie/maraude.rencontre/rapide")
+def quick():
+    """One screen for an anonymous encounter in the cold: how many, what was handed out."""
+    definition = catalog.registry().current(QUICK_FORM)
+    if not may_fill(current_user.role, definition.key, definition.roles):
+        abort(403)
+    parent_id, parent = _parent(definition, request.values.get("parent"))
+    secteur = parent.data.get("secteur") if parent is not None else None
+    handed = next(spec for spec in definition.fields if spec["key"] == "prestations")
+    return render_template(
+        "quick.html", definition=definition, parent_id=parent_id, secteur=secteur,
+        prestations=[c for c in handed["choices"] if c["value"] in QUICK_PRESTATIONS],
     )
 
 

@@ -62,7 +62,7 @@ def index():
         "records.html",
         forms=[registry.current(key) for key in registry.keys()],
         records=records,
-        summaries={r.id: _summary(r) for r in records},
+        summaries={r.id: summary(r) for r in records},
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
@@ -71,7 +71,7 @@ def index():
     )
 
 
-def _summary(record: Record) -> str:
+def summary(record: Record) -> str:
     """Name a record in one line from its first answered fields (labels, not codes)."""
     definition = catalog.registry().get(record.form, record.form_version)
     labels = catalog.labels_for(definition)
@@ -104,6 +104,6 @@ def show(record_id: str):
         definition=definition,
         rows=rows,
         children=children,
-        summaries={child.id: _summary(child) for child in children},
+        summaries={child.id: summary(child) for child in children},
         title_of=lambda r: catalog.registry().get(r.form, r.form_version).title,
     )

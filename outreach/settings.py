@@ -46,6 +46,12 @@ SETTINGS = (
         "How long a login lasts without activity, in hours (a field shift).",
     ),
     Setting(
+        "OUTREACH_COORDINATION_PHONE",
+        "",
+        "The coordination's phone number, shown on the tablets when a senior does not answer "
+        "at a visite (with the senior's person to alert).",
+    ),
+    Setting(
         "OUTREACH_PROXY_COUNT",
         "0",
         "Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted; "

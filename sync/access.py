@@ -14,6 +14,8 @@ from .schema import record
 
 # The accounts table belongs to the app; the engine only needs two of its columns.
 accounts = table("user_account", column("id"), column("role"))
+access_change = table("access_change", column("user_id"), column("person_id"),
+                      column("change_seq"))
 assignments = table("visit_assignment", column("person_id"), column("visiteur_id"),
                     column("active"))
 SHARED_BY_TEAM = ("maraude",)

@@ -7,6 +7,7 @@ forms and reference lists sent. Forms and lists travel whole, and only when they
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from . import sequence
-from .access import people_visible
+from .access import access_change, people_visible
 from .content import canonical_json
 from .push import Actor
 from .schema import record, sync_log, utcnow
@@ -47,6 +48,58 @@ def read_cursor(cursor: str | None) -> tuple[int, str | None]:
     return int(seq), known
 
 
+# A kind of thing a pull carries beside the forms: a reader gives, for this actor, the changes
+# in (seen, upper] as (sequence number, item) in sequence order, at most `limit` of them. An item
+# is {"id", "revision", "data"}, or {"id", "deleted": True} for one withdrawn.
+KindReader = Callable[[Session, Actor, int, int, int], list[tuple[int, dict]]]
+
+
+def people_changes(session: Session, actor: Actor, seen: int, upper: int,
+                   limit: int) -> list[tuple[int, dict]]:
+    """Return the personne records changed for this actor.
+
+    Changed ones, and those they started or stopped seeing (an assignment made or ended): sent
+    again, or as a tombstone.
+    """
+    visible = people_visible(actor)
+    changed = session.execute(
+        select(record.c.id, record.c.revision, record.c.data, record.c.deleted,
+               record.c.change_seq)
+        .where(record.c.form == "personne", record.c.change_seq > seen,
+               record.c.change_seq <= upper, visible)
+        .order_by(record.c.change_seq, record.c.id)
+        .limit(limit)
+    ).all()
+    items = [(row.change_seq, _person(row)) for row in changed]
+    moved = session.execute(
+        select(access_change.c.person_id, access_change.c.change_seq)
+        .where(access_change.c.user_id == actor.id, access_change.c.change_seq > seen,
+               access_change.c.change_seq <= upper)
+        .order_by(access_change.c.change_seq)
+        .limit(limit)
+    ).all()
+    if moved:
+        still = {
+            row.id: row for row in session.execute(
+                select(record.c.id, record.c.revision, record.c.data, record.c.deleted)
+                .where(record.c.id.in_([m.person_id for m in moved]),
+                       record.c.form == "personne", visible)
+            )
+        }
+        items += [
+            (m.change_seq, _person(still[m.person_id]) if m.person_id in still
+             else {"id": m.person_id, "deleted": True})
+            for m in moved
+        ]
+    return sorted(items, key=lambda pair: pair[0])[:limit]
+
+
+def _person(row) -> dict:
+    if row.deleted:
+        return {"id": row.id, "deleted": True}
+    return {"id": row.id, "revision": row.revision, "data": row.data}
+
+
 def build_pull(
     session: Session,
     actor: Actor,
@@ -55,40 +108,42 @@ def build_pull(
     reference: dict[str, list[dict]],
     device_id: str | None = None,
     page_size: int = PAGE_SIZE,
+    kinds: dict[str, KindReader] | None = None,
 ) -> dict[str, Any]:
-    """Return what this actor may have offline after `cursor`, a page at a time."""
+    """Return what this actor may have offline after `cursor`, a page at a time.
+
+    `kinds` adds, beside `people`, what the app's domain sends (visits, alerts…), in the same
+    shape and under the same cursor.
+    """
     started = perf_counter()
     seen, known = read_cursor(cursor)
     current_fingerprint = fingerprint(forms, reference)
     upper = sequence.current(session)
-    rows = session.execute(
-        select(record.c.id, record.c.revision, record.c.data, record.c.deleted,
-               record.c.change_seq)
-        .where(record.c.form == "personne", record.c.change_seq > seen,
-               record.c.change_seq <= upper, people_visible(actor))
-        .order_by(record.c.change_seq, record.c.id)
-        .limit(page_size + 1)
-    ).all()
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    people = [
-        {"id": row.id, "deleted": True} if row.deleted
-        else {"id": row.id, "revision": row.revision, "data": row.data}
-        for row in rows
-    ]
-    # While pages remain, the cursor stops at the last person sent; after the last one it moves
-    # to the end of the sequence, past changes this user may not see.
-    next_seq = rows[-1].change_seq if more else max(upper, seen)
+    readers: dict[str, KindReader] = {"people": people_changes, **(kinds or {})}
+    changes = sorted(
+        ((seq, name, item)
+         for name, read in readers.items()
+         for seq, item in read(session, actor, seen, upper, page_size + 1)),
+        key=lambda change: change[0],
+    )
+    more = len(changes) > page_size
+    changes = changes[:page_size]
+    # While pages remain, the cursor stops at the last change sent (sequence numbers are unique);
+    # after the last one it moves to the end of the sequence, past changes this user may not see.
+    next_seq = changes[-1][0] if more else max(upper, seen)
     unchanged = known == current_fingerprint
-    session.execute(insert(sync_log).values(
-        at=utcnow(), user_id=actor.id, device_id=device_id, kind="pull",
-        counts={"people": len(people)}, duration_ms=round((perf_counter() - started) * 1000),
-    ))
-    session.commit()
-    return {
+    answer: dict[str, Any] = {
         "forms": [] if unchanged else forms,
         "reference": {} if unchanged else reference,
-        "people": people,
-        "cursor": make_cursor(next_seq, current_fingerprint),
-        "more": more,
     }
+    for name in readers:
+        # One entry per id and page, the latest (a person both changed and newly seen).
+        latest = {item["id"]: item for _, kind, item in changes if kind == name}
+        answer[name] = list(latest.values())
+    session.execute(insert(sync_log).values(
+        at=utcnow(), user_id=actor.id, device_id=device_id, kind="pull",
+        counts={name: len(answer[name]) for name in readers},
+        duration_ms=round((perf_counter() - started) * 1000),
+    ))
+    session.commit()
+    return answer | {"cursor": make_cursor(next_seq, current_fingerprint), "more": more}

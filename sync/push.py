@@ -43,6 +43,9 @@ class Forms(Protocol):
     def validate(self, form: str, version: int, data: Any) -> tuple[dict, dict[str, list[str]]]:
         """Check a record's data against its form version: (clean data, errors by field)."""
 
+    # Optional: `may_replace(form, stored_data, incoming_data) -> errors by field`, the rules
+    # between a stored version and a new one (empty: the change may be stored).
+
 
 class LostRace(Exception):
     """Another transaction stored one of this batch's records first: retry the batch."""
@@ -93,7 +96,7 @@ def apply_push(
     checked = check(items, actor, forms, now)
     for attempt in range(RETRIES):
         try:
-            results = _write(session, actor, device_id, checked, now, author)
+            results = _write(session, actor, device_id, checked, now, author, forms)
         except LostRace:
             session.rollback()
             if attempt == RETRIES - 1:
@@ -112,7 +115,7 @@ def apply_push(
 
 
 def _write(session: Session, actor: Actor, device_id: str | None, checked: list[Checked],
-           now: datetime, author: int | None) -> list[dict]:
+           now: datetime, author: int | None, forms: Forms) -> list[dict]:
     next_seq = sequence.reserve(session, max(1, len(checked)))
     ids = list({c.record["id"] for c in checked})
     current = {row.id: dict(row._mapping) for row in session.execute(
@@ -134,6 +137,11 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
         stored = current.get(ident)
         if not item.errors and stored is not None:
             item.errors = may_change(stored, item.record, actor)
+        if not item.errors and stored is not None and item.content_hash != stored["content_hash"]:
+            # Rules between two versions of one record, the form's own (a level that only rises).
+            replace = getattr(forms, "may_replace", None)
+            item.errors = replace(stored["form"], stored["data"], item.record["data"]) \
+                if replace else {}
         if item.errors:
             if (ident, item.content_hash) not in quarantined:
                 quarantined.add((ident, item.content_hash))

@@ -75,17 +75,18 @@ def test_every_record_is_valid_and_nothing_is_dated_after_today(demo):
             clean, errors = registry.validate(record.form, record.form_version, record.data)
             assert errors == {} and clean == record.data, (record.form, errors)
     for record in records:
-        assert (record.form_version, record.revision, record.device_id) == (1, 1, None)
+        assert (record.revision, record.device_id) == (1, None)
         assert not record.deleted
         assert record.content_hash == content_hash({
-            "form": record.form, "form_version": 1, "parent_id": record.parent_id,
+            "form": record.form, "form_version": record.form_version,
+            "parent_id": record.parent_id,
             "recorded_at": record.recorded_at.isoformat(), "data": record.data,
         })
         assert record.recorded_at.tzinfo is not None
         assert record.recorded_at <= record.received_at <= START_OF_TODAY
         assert record.recorded_at < START_OF_TODAY
         assert record.received_at - record.recorded_at < timedelta(hours=12)
-        dates = [spec["key"] for spec in registry.get(record.form, 1).fields
+        dates = [spec["key"] for spec in registry.get(record.form, record.form_version).fields
                  if spec["type"] == "date" and spec["key"] not in PLANNED]
         for key in dates:
             if record.data.get(key):
@@ -222,3 +223,20 @@ def test_a_load_that_fails_leaves_nothing_behind(app):
         with pytest.raises(ValueError, match="maraude.tournee"):
             load_demo(registry, today=TODAY)
     assert counts(app) == {"Record": 0, "User": 0, "ReferenceItem": 0, "AppState": 0}
+
+
+def test_the_ccas_own_work_is_in_the_demo(demo):
+    """Assignments with overdue visits, alerts in every state, a form at version 2."""
+    app, _, records, _ = demo
+    with app.app_context():
+        from outreach.models import Alert, VisitAssignment
+
+        assigned = list(db.session.scalars(select(VisitAssignment)))
+        alerts = list(db.session.scalars(select(Alert)))
+        assert 20 <= len(assigned) <= 30 and all(a.active for a in assigned)
+        overdue = [a for a in assigned if a.next_due < TODAY]
+        assert 2 <= len(overdue) <= 6, "a few seniors not visited for some weeks"
+        assert {a.status for a in alerts} == {"nouvelle", "prise_en_charge", "close"}
+        assert all(a.outcome for a in alerts if a.status == "close")
+    versions = {r.form_version for r in records if r.form == "personne"}
+    assert versions == {1, 2}

@@ -88,18 +88,18 @@ MINIMAL = {
 # --- The shipped definitions ---------------------------------------------------------------
 
 
-def test_the_six_shipped_definitions_load_at_version_one():
+def test_the_six_shipped_forms_load_with_their_versions():
     definitions = load_definitions()
-    assert sorted((d.key, d.version) for d in definitions) == sorted(
-        (key, 1) for key in FORM_KEYS
-    )
-    assert {d.source for d in definitions} == {f"{key}.v1.json" for key in FORM_KEYS}
+    # personne v2 added "Personne à prévenir" and consent to identify: v1 records stay valid.
+    shipped = [(key, 1) for key in FORM_KEYS] + [("personne", 2)]
+    assert sorted((d.key, d.version) for d in definitions) == sorted(shipped)
+    assert {d.source for d in definitions} == {f"{key}.v{v}.json" for key, v in shipped}
 
 
 @pytest.mark.parametrize("key", FORM_KEYS)
 def test_every_shipped_field_has_a_label_and_a_known_type(registry, key):
     definition = registry.current(key)
-    assert definition.version == 1 and definition.title.strip()
+    assert definition.version == (2 if key == "personne" else 1) and definition.title.strip()
     for spec in definition.fields:
         assert isinstance(spec["label"], str) and spec["label"].strip(), spec
         assert spec["type"] in FIELD_TYPES, spec
@@ -115,7 +115,7 @@ def test_registry_knows_parents_and_lists_the_six_forms_first(registry):
     assert registry.keys() == list(FORM_KEYS)
     assert registry.current("maraude.rencontre").parent == "maraude.tournee"
     assert registry.current("permanence.accueil").parent == "permanence.session"
-    assert registry.get("personne", 2) is None and registry.current("rien") is None
+    assert registry.get("personne", 3) is None and registry.current("rien") is None
     assert registry.current("permanence.session").field("site")["choices_from"] == "sites"
 
 

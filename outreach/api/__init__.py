@@ -2,11 +2,11 @@
 
 from flask import Flask
 
-from . import common, docs, records, session, sync
+from . import alerts, common, docs, records, session, sync
 
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints and its response compression."""
-    for module in (session, sync, records, docs):
+    for module in (session, sync, records, alerts, docs):
         app.register_blueprint(module.bp)
     common.init_app(app)

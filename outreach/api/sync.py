@@ -10,7 +10,7 @@ from sync.protocol import EnvelopeError, TooManyRecords, as_uuid, read_envelope
 from sync.pull import BadCursor, build_pull, fingerprint, make_cursor
 from sync.push import apply_push
 
-from .. import catalog, follow
+from .. import catalog, follow, working_set
 from ..db import db
 from ..errors import api_error
 from .common import NotJSON, actor, json_body
@@ -46,7 +46,7 @@ def pull():
         return build_pull(
             db.session, actor(), request.args.get("cursor"),
             catalog.offline_forms(current_user), catalog.offline_reference(),
-            device_id=as_uuid(device_id) if device_id else None,
+            device_id=as_uuid(device_id) if device_id else None, kinds=working_set.KINDS,
         )
     except BadCursor as error:
         return api_error(400, str(error))

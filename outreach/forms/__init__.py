@@ -27,7 +27,7 @@ FORM_KEYS = (
 )
 DEFINITION_KEYS = {"key", "version", "title", "description", "parent", "roles", "fields"}
 FIELD_KEYS = {"key", "label", "type", "required", "help", "choices", "choices_from", "min",
-              "max", "part_of", "required_if"}
+              "max", "part_of", "required_if", "accepted_if"}
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 # Names the entry page already posts for itself: a field may not take them.
 RESERVED_KEYS = {"parent", "csrf_token"}
@@ -59,6 +59,10 @@ class RecordDataSchema(Schema):
                 value = data.get(spec["key"])
                 if value is None or value == [] or (isinstance(value, str) and not value.strip()):
                     errors.setdefault(spec["key"], []).append(REQUIRED)
+            accepted = spec.get("accepted_if")
+            if accepted and data.get(accepted["field"]) == accepted["equals"]:
+                if data.get(spec["key"]) is not True:
+                    errors.setdefault(spec["key"], []).append(accepted["message"])
             if "part_of" in spec:
                 parts.setdefault(spec["part_of"], []).append(spec)
         for total_key, part_specs in parts.items():
@@ -168,6 +172,18 @@ def check_definition(raw: Any, source: str) -> None:
                 or keys[condition["field"]]["type"] not in ("boolean", "choice")
             ):
                 fail("«required_if» doit nommer un champ oui/non ou à choix", spec["key"])
+        if "accepted_if" in spec:
+            # A yes/no that must be "oui" when another field says so (consent to identify).
+            condition = spec["accepted_if"]
+            if (
+                spec["type"] != "boolean"
+                or not isinstance(condition, dict)
+                or set(condition) != {"field", "equals", "message"}
+                or condition["field"] not in keys
+                or not isinstance(condition["message"], str)
+            ):
+                fail("«accepted_if» : un champ oui/non, avec «field», «equals» et «message»",
+                     spec["key"])
 
 
 def _check_choices(spec: dict, fail: Callable[..., None]) -> None:

@@ -5,6 +5,9 @@ import { sync } from "./sync.js";
 import { wireRecordForm } from "./record-form.js";
 import { listToFix } from "./to-fix.js";
 import { exportWaiting, guardLogout, protectStorage } from "./keep.js";
+import { showVisits } from "./visits.js";
+import { wireQuickForm } from "./quick.js";
+import { showAlerts } from "./field-alerts.js";
 
 const RECHECK_MS = 60 * 1000;
 
@@ -65,7 +68,17 @@ if (currentUser()) {
   const form = document.querySelector("form[data-offline-form]");
   // "ready" marks the moment a form can be filled: what the cold-start benchmark waits for.
   if (form) wireRecordForm(form).then(() => { document.body.dataset.ready = "form"; });
+  const quick = document.querySelector("form[data-quick-form]");
+  if (quick) wireQuickForm(quick);
   if (document.getElementById("sur-la-tablette")) listToFix();
+  // Home lists drawn from the working set, again after each pull.
+  const lists = [["mes-visites", showVisits], ["mes-alertes", showAlerts]]
+    .map(([id, show]) => [document.getElementById(id), show]).filter(([section]) => section);
+  const redraw = () => Promise.all(lists.map(([section, show]) => show(section)));
+  if (lists.length) {
+    redraw();
+    window.addEventListener("outreach:pulled", redraw);
+  }
   document.getElementById("export-waiting")?.addEventListener("click", exportWaiting);
   guardLogout();
   protectStorage();

@@ -1,9 +1,10 @@
 // A form rendered from its definition, saved to the outbox whether online or not. The checks
 // mirror the server's (same definition, same French messages); the server checks again.
 import {
-  currentUser, fixRecord, formVersions, getMeta, offlinePeople, queue, referenceLists, requeueCorrected,
+  currentUser, fixRecord, formVersions, getMeta, rememberPlace, offlinePeople, queue, referenceLists, requeueCorrected,
 } from "./store.js";
 import { drawForm } from "./form-render.js";
+import { guideNoAnswer, visitSaved } from "./visits.js";
 import { newId, sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
 import { nearlyFull } from "./keep.js";
@@ -54,6 +55,11 @@ export function check(definition, data) {
     const value = data[field.key];
     const condition = field.required_if;
     const needed = field.required || (condition && data[condition.field] === condition.equals);
+    const accepted = field.accepted_if;
+    if (accepted && data[accepted.field] === accepted.equals && data[field.key] !== true) {
+      add(field.key, accepted.message);
+      continue;
+    }
     if (missing(value)) {
       if (needed) add(field.key, field.type === "multi" ? "Cochez au moins un choix." : REQUIRED);
       continue;
@@ -139,7 +145,7 @@ function confirmSaved(form, id) {
   for (const child of JSON.parse(form.dataset.children || "[]")) {
     const link = document.createElement("a");
     link.className = "button";
-    link.href = `/saisie/${child.key}?parent=${id}`;
+    link.href = `${child.href}?parent=${id}`;
     link.textContent = child.label;
     feedback.append(link);
   }
@@ -221,6 +227,10 @@ export async function wireRecordForm(form) {
   const definition = await chooseDefinition(form, page, refused);
   if (definition !== page) drawForm(form, definition, await referenceLists());
   await offerPeople(form);
+  // Opened from "Mes visites" (?personne=<id>): the senior is already chosen.
+  const person = new URLSearchParams(location.search).get("personne");
+  if (person && form.elements.personne && !refused) form.elements.personne.value = person;
+  if (definition.key === "visite.visite") guideNoAnswer(form);
   if (refused) {
     fill(form, definition, refused.data);
     showErrors(form, refused.errors || {});
@@ -255,6 +265,8 @@ export async function wireRecordForm(form) {
       recorded_at: new Date().toISOString(), recorded_by: currentUser(),
       parent_id: parentId(form), base_revision: null, data,
     });
+    if (definition.key === "visite.visite") await visitSaved(data);
+    if (definition.key === "maraude.tournee") rememberPlace(data.secteur);
     form.reset();
     confirmSaved(form, id);
     await refreshStatus();

@@ -10,8 +10,8 @@ export function currentUser() {
 
 export function database() {
   if (!opened) {
-    opened = openDB(`outreach-${currentUser()}`, 2, {
-      upgrade(db, oldVersion) {
+    opened = openDB(`outreach-${currentUser()}`, 3, {
+      upgrade(db, oldVersion, newVersion, transaction) {
         if (oldVersion < 1) {
           db.createObjectStore("outbox", { keyPath: "id" }).createIndex("by_order", "queued_at");
           db.createObjectStore("to_fix", { keyPath: "id" });
@@ -22,6 +22,13 @@ export function database() {
           db.createObjectStore("forms", { keyPath: ["key", "version"] });
           db.createObjectStore("reference");
           db.createObjectStore("people", { keyPath: "id" });
+        }
+        if (oldVersion < 3) {
+          // The CCAS's own work: a visiteur's seniors and when each is due; alerts raised.
+          db.createObjectStore("visits", { keyPath: "id" });
+          db.createObjectStore("alerts", { keyPath: "id" });
+          // New kinds came before this cursor: the next pull starts again from the beginning.
+          if (oldVersion >= 1) transaction.objectStore("meta").delete("cursor");
         }
       },
     });
@@ -84,11 +91,14 @@ export async function requeueCorrected(record) {
   ]);
 }
 
-// One pulled page in one transaction: forms and lists replaced whole when sent, people added or
-// removed (tombstones), and the cursor moved only with them.
+// What a pull carries beside forms, each kept in the store of the same name.
+const KINDS = ["people", "visits", "alerts"];
+
+// One pulled page in one transaction: forms and lists replaced whole when sent, each kind's items
+// added or removed (tombstones), and the cursor moved only with them.
 export async function storePulled(page) {
   const db = await database();
-  const tx = db.transaction(["forms", "reference", "people", "meta"], "readwrite");
+  const tx = db.transaction(["forms", "reference", "meta", ...KINDS], "readwrite");
   const work = [];
   if (page.forms.length) {
     const forms = tx.objectStore("forms");
@@ -98,9 +108,11 @@ export async function storePulled(page) {
     const lists = tx.objectStore("reference");
     work.push(lists.clear(), ...Object.entries(page.reference).map(([key, items]) => lists.put(items, key)));
   }
-  const people = tx.objectStore("people");
-  for (const person of page.people) {
-    work.push(person.deleted ? people.delete(person.id) : people.put(person));
+  for (const kind of KINDS) {
+    const store = tx.objectStore(kind);
+    for (const item of page[kind] || []) {
+      work.push(item.deleted ? store.delete(item.id) : store.put(item));
+    }
   }
   work.push(tx.objectStore("meta").put(page.cursor, "cursor"));
   await Promise.all([...work, tx.done]);
@@ -131,6 +143,23 @@ export async function referenceLists() {
     cursor = await cursor.continue();
   }
   return lists;
+}
+
+export async function kept(kind) {
+  return (await database()).getAll(kind);
+}
+
+export async function putKept(kind, item) {
+  return (await database()).put(kind, item);
+}
+
+// The place a team is at, kept from one encounter to the next (a tournée's secteur to begin).
+export function rememberPlace(label) {
+  if (label) localStorage.setItem(`outreach-last-lieu-${currentUser()}`, label);
+}
+
+export function lastPlace() {
+  return localStorage.getItem(`outreach-last-lieu-${currentUser()}`) || "";
 }
 
 export async function getMeta(key) {

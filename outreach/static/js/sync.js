@@ -43,6 +43,7 @@ async function run() {
   try {
     const sent = await pushAll();
     await pullAll();
+    window.dispatchEvent(new CustomEvent("outreach:pulled"));
     failures = 0;
     await setMeta("last_sync", new Date().toISOString());
     return { sent };

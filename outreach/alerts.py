@@ -1,0 +1,159 @@
+"""The coordinateur's alert inbox (/alertes): new, taken in charge, closed, with each one's age.
+
+Alerts are raised by outreach.follow from the records that sync. Each change here takes a new
+server sequence number, so the person who raised the alert learns at their next pull what became
+of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sync import sequence
+from sync.schema import utcnow
+
+from . import audit, catalog
+from .db import db
+from .follow import ALERT_KINDS, ALERT_STATUSES
+from .models import Alert, Record
+from .roles import OFFICE_ROLES, restrict
+
+bp = Blueprint("alerts", __name__, url_prefix="/alertes")
+restrict(bp, *OFFICE_ROLES)
+CLOSED_SHOWN = 50
+OUTCOME_MAX = 2000
+
+
+def age(moment: datetime, now: datetime | None = None) -> str:
+    """Say how long ago something happened, as people say it."""
+    seconds = max(0, int(((now or utcnow()) - moment).total_seconds()))
+    if seconds < 60:
+        return "à l'instant"
+    if seconds < 3600:
+        return f"il y a {seconds // 60} min"
+    if seconds < 86400:
+        return f"il y a {seconds // 3600} h"
+    days = seconds // 86400
+    return f"il y a {days} jour{'s' if days > 1 else ''}"
+
+
+@bp.route("")
+def inbox():
+    """List the alerts: new ones first, then those taken in charge, then the last closed."""
+    def listed(status: str, limit: int | None = None) -> list[Alert]:
+        """Return the alerts in one state, newest first."""
+        query = select(Alert).where(Alert.status == status).order_by(Alert.raised_at.desc())
+        return list(db.session.scalars(query.limit(limit) if limit else query))
+
+    sections = [("nouvelle", "Nouvelles", listed("nouvelle")),
+                ("prise_en_charge", "Prises en charge", listed("prise_en_charge")),
+                ("close", "Closes (les dernières)", listed("close", CLOSED_SHOWN))]
+    shown = [alert for _, _, alerts in sections for alert in alerts]
+    people = _names({a.person_id for a in shown if a.person_id})
+    forms = {a.record_id: _form_title(a) for a in shown}
+    return render_template(
+        "alerts.html", sections=sections, people=people, forms=forms, age=age,
+        kinds=ALERT_KINDS, errors=request.args.get("erreur_id"),
+    )
+
+
+def _names(person_ids: set[str]) -> dict[str, str]:
+    rows = db.session.execute(select(Record.id, Record.data).where(Record.id.in_(person_ids)))
+    return {ident: catalog.person_label(data) for ident, data in rows}
+
+
+def _form_title(alert: Alert) -> str:
+    definition = catalog.registry().current(alert.form)
+    return definition.title if definition else alert.form
+
+
+def _alert(alert_id: str) -> Alert:
+    return db.session.get(Alert, alert_id) or abort(404, "Alerte introuvable.")
+
+
+def _changed(alert: Alert) -> None:
+    alert.revision += 1
+    alert.change_seq = sequence.reserve(db.session, 1)
+
+
+@bp.post("/<alert_id>/prendre")
+def take(alert_id: str):
+    """Take an alert in charge: the inbox says by whom, and so does the field person's tablet."""
+    alert = _alert(alert_id)
+    if alert.status != "nouvelle":
+        who = (alert.taker.name if alert.taker else "quelqu'un")
+        flash(f"Cette alerte a déjà été prise en charge par {who}." if alert.status ==
+              "prise_en_charge" else "Cette alerte est déjà close.")
+        return redirect(url_for("alerts.inbox"))
+    alert.status, alert.taken_by, alert.taken_at = "prise_en_charge", current_user.id, utcnow()
+    _changed(alert)
+    audit.log("alert.take", alert.id)
+    db.session.commit()
+    flash("Alerte prise en charge.")
+    return redirect(url_for("alerts.inbox", _anchor=f"alerte-{alert.id}"))
+
+
+@bp.post("/<alert_id>/clore")
+def close(alert_id: str):
+    """Close an alert with what was done."""
+    alert = _alert(alert_id)
+    if alert.status == "close":
+        flash("Cette alerte est déjà close.")
+        return redirect(url_for("alerts.inbox"))
+    outcome = (request.form.get("outcome") or "").strip()
+    error = None
+    if not outcome:
+        error = "Dites ce qui a été fait."
+    elif len(outcome) > OUTCOME_MAX:
+        error = f"{OUTCOME_MAX} caractères au plus ({len(outcome)} saisis)."
+    if error:
+        sections = [("nouvelle" if alert.status == "nouvelle" else "prise_en_charge",
+                     "Alerte à clore", [alert])]
+        return render_template(
+            "alerts.html", sections=sections, people=_names({alert.person_id} - {None}),
+            forms={alert.record_id: _form_title(alert)}, age=age, kinds=ALERT_KINDS,
+            close_error={"id": alert.id, "message": error, "value": outcome},
+        ), 400
+    if alert.taken_by is None:
+        alert.taken_by, alert.taken_at = current_user.id, utcnow()
+    alert.status, alert.closed_by, alert.closed_at = "close", current_user.id, utcnow()
+    alert.outcome = outcome
+    _changed(alert)
+    audit.log("alert.close", alert.id)
+    db.session.commit()
+    flash("Alerte close.")
+    return redirect(url_for("alerts.inbox"))
+
+
+def summary() -> dict:
+    """Count the new alerts and name them, for the inbox's polling."""
+    ids = list(db.session.scalars(
+        select(Alert.id).where(Alert.status == "nouvelle").order_by(Alert.received_at.desc())
+        .limit(50)))
+    latest = db.session.scalar(select(func.max(Alert.received_at)))
+    count = db.session.scalar(select(func.count()).where(Alert.status == "nouvelle"))
+    return {"new": count, "latest_received_at": latest.isoformat() if latest else None,
+            "ids": ids}
+
+
+def alerts_for_pull(session: Session, user_id: int, seen: int,
+                    upper: int) -> list[tuple[int, dict]]:
+    """Return the alerts this person raised that changed in (seen, upper], for their tablet."""
+    rows = session.scalars(
+        select(Alert).where(Alert.raised_by == user_id, Alert.change_seq > seen,
+                            Alert.change_seq <= upper).order_by(Alert.change_seq)
+    )
+    iso = lambda moment: moment.isoformat() if moment else None  # noqa: E731
+    return [(alert.change_seq, {"id": alert.id, "revision": alert.revision, "data": {
+        "kind": alert.kind, "kind_label": ALERT_KINDS.get(alert.kind, alert.kind),
+        "status": alert.status, "status_label": ALERT_STATUSES[alert.status],
+        "record_id": alert.record_id, "form": alert.form, "person_id": alert.person_id,
+        "raised_at": iso(alert.raised_at), "taken_by_name": alert.taker.name if alert.taker
+        else None, "taken_at": iso(alert.taken_at), "closed_at": iso(alert.closed_at),
+        "outcome": alert.outcome,
+    }}) for alert in rows]

@@ -1,0 +1,188 @@
+"""People followed: a person's file as one timeline (/personnes/<id>), and a search (/personnes).
+
+Each viewer sees what their role may (the access rule of sync.access, the same as the pull's):
+the office everyone, a visiteur their seniors, a maraude team its known people, a travailleur
+social the people received at their permanences. Every read of a file is audited.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from sync.access import people_visible
+from sync.schema import record
+
+from . import audit, catalog
+from .api.common import actor
+from .db import db
+from .follow import ALERT_KINDS, ALERT_STATUSES
+from .forms.html import show_value
+from .models import Alert, Record, VisitAssignment
+from .records import summary
+from .roles import OFFICE_ROLES, may_fill
+
+bp = Blueprint("people", __name__, url_prefix="/personnes")
+SHOWN = 100
+# What an alias file shows: no address, no name (DESIGN §6).
+ALIAS_FIELDS = ("niveau", "alias_prenom", "tranche_age", "sexe", "notes")
+LEVELS = {"alias": "Alias", "identifie": "Identifiée"}
+# What a timeline line says of a record: what was given, seen, asked or planned.
+TIMELINE_FIELDS = ("personne_vue", "etat_general", "alerte", "prestations", "besoins", "motifs",
+                   "actions", "orientations", "rendez_vous_suivi", "notes")
+
+
+def folded(text: str | None) -> str:
+    """Return text lower-cased without accents, to compare names as people type them."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
+
+
+def _people() -> list[Record]:
+    query = select(Record).where(Record.form == "personne", Record.deleted.is_(False),
+                                 people_visible(actor()))
+    return list(db.session.scalars(query))
+
+
+def _places(person_ids: list[str]) -> dict[str, set[str]]:
+    """Return, per person, the places of the rencontres that name them."""
+    places: dict[str, set[str]] = defaultdict(set)
+    rows = db.session.execute(
+        select(record.c.data).where(record.c.form == "maraude.rencontre",
+                                    record.c.deleted.is_(False),
+                                    record.c.data["personne"].as_string().in_(person_ids))
+    )
+    for (data,) in rows:
+        places[data["personne"]].add(folded((data.get("lieu") or {}).get("label")))
+    return places
+
+
+def duplicates(people: list[Record]) -> list[list[Record]]:
+    """Return groups of files that may be one person (two tablets, the same night).
+
+    Same alias and age band, or same name and date of birth.
+    """
+    groups: dict[tuple, list[Record]] = defaultdict(list)
+    for person in people:
+        data = person.data
+        if data.get("alias_prenom") and data.get("tranche_age"):
+            groups[("alias", folded(data["alias_prenom"]), data["tranche_age"])].append(person)
+        if data.get("nom") and data.get("date_naissance"):
+            groups[("nom", folded(data["nom"]), data["date_naissance"])].append(person)
+    seen, found = set(), []
+    for group in groups.values():
+        ids = frozenset(p.id for p in group)
+        if len(group) > 1 and ids not in seen:
+            seen.add(ids)
+            found.append(group)
+    return found
+
+
+@bp.route("")
+def search():
+    """Find a person by alias or name, age band, or place; suggest files that may be one."""
+    wanted = folded(request.args.get("q"))
+    band = request.args.get("tranche") or None
+    place = folded(request.args.get("lieu"))
+    people = _people()
+    places = _places([p.id for p in people]) if place else {}
+    found = [
+        p for p in people
+        if (not wanted or wanted in folded(p.data.get("alias_prenom"))
+            or wanted in folded(p.data.get("nom")))
+        and (not band or p.data.get("tranche_age") == band)
+        and (not place or place in folded(p.data.get("adresse"))
+             or any(place in label for label in places.get(p.id, ())))
+    ]
+    found.sort(key=lambda p: folded(catalog.person_label(p.data)))
+    definition = catalog.registry().current("personne")
+    bands = catalog.labels_for(definition)["tranche_age"]
+    return render_template(
+        "people.html", found=found[:SHOWN], total=len(found), bands=bands,
+        searched=bool(wanted or band or place), label=catalog.person_label,
+        duplicates=duplicates(people) if current_user.role in OFFICE_ROLES else [],
+        levels=LEVELS,
+    )
+
+
+@bp.route("/<person_id>")
+def show(person_id: str):
+    """Show a person's file: who they are, at their level, and everything done with them."""
+    person = db.session.get(Record, person_id)
+    if person is None or person.form != "personne" or person.deleted:
+        abort(404, "Personne introuvable.")
+    visible = db.session.scalar(
+        select(record.c.id).where(record.c.id == person_id, people_visible(actor())))
+    if visible is None:
+        abort(403)
+    definition = catalog.registry().get("personne", person.form_version)
+    labels = catalog.labels_for(definition)
+    identified = person.data.get("niveau") == "identifie"
+    identity = [
+        (spec["label"], show_value(spec, person.data[spec["key"]], labels.get(spec["key"])))
+        for spec in definition.fields
+        if spec["key"] in person.data and (identified or spec["key"] in ALIAS_FIELDS)
+    ]
+    audit.log("person.read", person.id)
+    db.session.commit()
+    return render_template(
+        "person.html", person=person, identity=identity, label=catalog.person_label,
+        level=LEVELS.get(person.data.get("niveau"), "—"), timeline=_timeline(person.id),
+        alerts=list(db.session.scalars(
+            select(Alert).where(Alert.person_id == person.id).order_by(Alert.raised_at.desc()))),
+        upcoming=_upcoming(person.id), office=current_user.role in OFFICE_ROLES,
+        alert_kinds=ALERT_KINDS, alert_statuses=ALERT_STATUSES,
+    )
+
+
+def _timeline(person_id: str) -> list[tuple[Record, str, str]]:
+    """Return the records about this person the viewer's role works with, newest first."""
+    registry = catalog.registry()
+    rows = db.session.scalars(
+        select(Record)
+        .where(Record.deleted.is_(False), Record.form != "personne",
+               Record.data["personne"].as_string() == person_id)
+        .order_by(Record.recorded_at.desc())
+    )
+    return [
+        (row, registry.get(row.form, row.form_version).title, _what_happened(row))
+        for row in rows
+        if may_fill(current_user.role, row.form, registry.current(row.form).roles)
+    ]
+
+
+def _what_happened(row: Record) -> str:
+    """Say in one line what was given, seen, asked or planned, with labels; else the summary."""
+    definition = catalog.registry().get(row.form, row.form_version)
+    labels = catalog.labels_for(definition)
+    told = [
+        f"{spec['label']} : {show_value(spec, row.data[spec['key']], labels.get(spec['key']))}"
+        for spec in definition.fields
+        if spec["key"] in TIMELINE_FIELDS and row.data.get(spec["key"]) not in (None, [], "")
+        and not (spec["key"] == "alerte" and row.data["alerte"] == "aucune")
+    ]
+    return " · ".join(told) or summary(row)
+
+
+def _upcoming(person_id: str) -> list[tuple[date, str]]:
+    """Return what is planned with this person: the next visites, follow-up appointments."""
+    today = date.today()
+    planned = [
+        (a.next_due, f"Visite de convivialité ({a.visiteur.name})")
+        for a in db.session.scalars(select(VisitAssignment).where(
+            VisitAssignment.person_id == person_id, VisitAssignment.active.is_(True)))
+    ]
+    for (data,) in db.session.execute(
+        select(record.c.data).where(record.c.form == "permanence.accueil",
+                                    record.c.deleted.is_(False),
+                                    record.c.data["personne"].as_string() == person_id)
+    ):
+        day = data.get("rendez_vous_suivi")
+        if day and date.fromisoformat(day) >= today:
+            planned.append((date.fromisoformat(day), "Rendez-vous de suivi (permanence)"))
+    return sorted(planned)

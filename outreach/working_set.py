@@ -1,0 +1,80 @@
+"""What the pull carries beside people, for the CCAS's own work (DESIGN §3, §4).
+
+Each kind is read by the sync engine's pull under the same cursor: `visits` (a visiteur's
+seniors, when each is due, and the last visit's notes) and `alerts` (the alerts this person raised,
+and what became of them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync.pull import KindReader
+from sync.push import Actor
+from sync.schema import record
+
+from . import catalog, visits
+from .forms.html import show_value
+from .models import User, VisitAssignment
+
+LAST_VISIT_FIELDS = ("date", "mode", "personne_vue", "etat_general", "besoins", "alerte", "notes")
+
+
+def visit_changes(session: Session, actor: Actor, seen: int, upper: int,
+                  limit: int) -> list[tuple[int, dict]]:
+    """Return this visiteur's assignments changed in (seen, upper]; ended ones as tombstones."""
+    rows = session.scalars(
+        select(VisitAssignment)
+        .where(VisitAssignment.visiteur_id == actor.id, VisitAssignment.change_seq > seen,
+               VisitAssignment.change_seq <= upper)
+        .order_by(VisitAssignment.change_seq)
+        .limit(limit)
+    ).all()
+    return [(row.change_seq, _visit(session, row)) for row in rows]
+
+
+def _visit(session: Session, assignment: VisitAssignment) -> dict:
+    if not assignment.active:
+        return {"id": assignment.id, "deleted": True}
+    return {"id": assignment.id, "revision": assignment.revision, "data": {
+        "person_id": assignment.person_id,
+        "rhythm": assignment.rhythm, "rhythm_label": visits.RHYTHMS[assignment.rhythm],
+        "mode": assignment.mode, "mode_label": visits.MODES[assignment.mode],
+        "next_due": assignment.next_due.isoformat(),
+        "last_visit": last_visit(session, assignment.person_id),
+    }}
+
+
+def last_visit(session: Session, person_id: str) -> dict | None:
+    """Return the last visite made to this senior, by anyone, as the next visiteur reads it."""
+    found = session.execute(
+        select(record.c.id, record.c.form_version, record.c.data, record.c.recorded_by)
+        .where(record.c.form == "visite.visite", record.c.deleted.is_(False),
+               record.c.data["personne"].as_string() == person_id)
+        .order_by(record.c.data["date"].as_string().desc(), record.c.recorded_at.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    definition = catalog.registry().get("visite.visite", found.form_version)
+    labels = catalog.labels_for(definition)
+    shown = {
+        spec["key"]: show_value(spec, found.data[spec["key"]], labels.get(spec["key"]))
+        for spec in definition.fields
+        if spec["key"] in LAST_VISIT_FIELDS and spec["key"] in found.data
+    }
+    author = session.get(User, found.recorded_by)
+    return {"id": found.id, "date": found.data.get("date"), "by": author.name if author else "",
+            "shown": shown}
+
+
+def alert_changes(session: Session, actor: Actor, seen: int, upper: int,
+                  limit: int) -> list[tuple[int, dict]]:
+    """Return the alerts this person raised that changed in (seen, upper]."""
+    from .alerts import alerts_for_pull
+
+    return alerts_for_pull(session, actor.id, seen, upper)[:limit]
+
+
+KINDS: dict[str, KindReader] = {"visits": visit_changes, "alerts": alert_changes}
