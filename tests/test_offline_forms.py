@@ -90,6 +90,7 @@ def test_a_stored_record_is_changed_and_a_change_made_meanwhile_becomes_a_confli
     log_in(page, live_server.url, "lea")
     page.goto(f"{live_server.url}{FORM}")
     fill_tournee(page, "Gare et quais")
+    page.evaluate("window.outreach.sync()")  # waits for the sync the save started
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     [record] = stored(app)
 
@@ -101,6 +102,7 @@ def test_a_stored_record_is_changed_and_a_change_made_meanwhile_becomes_a_confli
     page.get_by_label("Secteur").fill("Centre-ville")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#form-feedback")).to_contain_text("Fiche enregistrée.")
+    page.evaluate("window.outreach.sync()")  # waits for the sync the save started
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     [changed] = stored(app)
     assert (changed.id, changed.revision, changed.data["secteur"]) == (record.id, 2, "Centre-ville")
@@ -141,6 +143,7 @@ def test_a_rencontre_rapide_is_saved_offline_in_two_taps_under_its_tournee(
     page.goto(f"{live_server.url}{FORM}")
     ready_offline(page, "/saisie/maraude.rencontre/rapide")
     fill_tournee(page, "Gare et quais")
+    page.evaluate("window.outreach.sync()")  # waits for the sync the save started
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     [tournee] = stored(app)
 
