@@ -18,7 +18,7 @@ from . import catalog, visits
 from .forms.html import show_value
 from .models import User, VisitAssignment
 
-LAST_VISIT_FIELDS = ("date", "mode", "personne_vue", "etat_general", "besoins", "alerte", "notes")
+LAST_VISIT_FIELDS = ("mode", "personne_vue", "etat_general", "besoins", "alerte", "notes")
 
 
 def visit_changes(session: Session, actor: Actor, seen: int, upper: int,
@@ -59,11 +59,13 @@ def last_visit(session: Session, person_id: str) -> dict | None:
         return None
     definition = catalog.registry().get("visite.visite", found.form_version)
     labels = catalog.labels_for(definition)
-    shown = {
-        spec["key"]: show_value(spec, found.data[spec["key"]], labels.get(spec["key"]))
+    # Label and value, as the visiteur reads them; "Alerte : Aucune" says nothing.
+    shown = [
+        [spec["label"], show_value(spec, found.data[spec["key"]], labels.get(spec["key"]))]
         for spec in definition.fields
         if spec["key"] in LAST_VISIT_FIELDS and spec["key"] in found.data
-    }
+        and not (spec["key"] == "alerte" and found.data["alerte"] == "aucune")
+    ]
     author = session.get(User, found.recorded_by)
     return {"id": found.id, "date": found.data.get("date"), "by": author.name if author else "",
             "shown": shown}

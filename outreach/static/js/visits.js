@@ -70,8 +70,7 @@ function card(visit, person, today) {
   }
   const last = data.last_visit;
   if (last) {
-    const facts = Object.entries(last.shown || {})
-      .filter(([key]) => key !== "date").map(([, value]) => value).join(" · ");
+    const facts = (last.shown || []).map(([label, value]) => `${label} : ${value}`).join(" · ");
     item.append(element("p", `Dernière visite le ${shown(last.date)}${last.by ? ` par ${last.by}` : ""} : ${facts}`,
       { class: "last-visit" }));
   } else {
@@ -116,7 +115,7 @@ export async function visitSaved(data) {
     if (visit.data.person_id !== data.personne) continue;
     const next = nextDue(data.date, visit.data.rhythm, data.prochaine_visite);
     await putKept("visits", { ...visit, data: { ...visit.data, next_due: next,
-      last_visit: { date: data.date, by: "vous", shown: { notes: data.notes || "" } } } });
+      last_visit: { date: data.date, by: "vous", shown: data.notes ? [["Notes", data.notes]] : [] } } });
   }
 }
 

@@ -1,0 +1,53 @@
+"""The README's screenshots, one per role, taken on the demonstration CCAS by a real Chromium.
+
+Each also checks that the role's first screen shows what its guide in the README says.
+"""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from outreach.db import db
+from outreach.demo import DEMO_PASSWORD, load_demo
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# (login, page, what the guide says the person sees there)
+GUIDES = [
+    ("maraude", "/", "Remplir une fiche"),
+    ("visiteur", "/", "Mes visites"),
+    ("social", "/", "Remplir une fiche"),
+    ("coordinateur", "/alertes", "Nouvelles"),
+    ("coordinateur", "/planning", "Planning des visites de convivialité"),
+    ("admin", "/admin/utilisateurs", "Utilisateurs"),
+]
+
+
+@pytest.fixture
+def demo_app(app):
+    with app.app_context():
+        load_demo(app.extensions["outreach.forms"])
+        db.session.remove()
+    return app
+
+
+@pytest.mark.parametrize("login, path, heading", GUIDES)
+def test_each_role_s_first_screen(demo_app, live_server, browser, login, path, heading):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1024, "height": 1366})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/connexion")
+        page.get_by_label("Identifiant").fill(login)
+        page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
+        page.goto(f"{live_server.url}{path}")
+        expect(page.get_by_role("heading", name=heading).first).to_be_visible()
+        if login == "visiteur":
+            expect(page.locator("#mes-visites .visit").first).to_be_visible()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        name = path.strip("/").replace("/", "-") or "accueil"
+        page.screenshot(path=str(SHOTS / f"{login}-{name}.png"))
+    finally:
+        context.close()
