@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         errors,
         fixes,
         home,
+        maraude,
         people,
         planning,
         pwa,
@@ -73,7 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
                       fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp, people.bp, alerts.bp,
-                      planning.bp):
+                      planning.bp, maraude.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)

@@ -1,0 +1,88 @@
+"""A tournée de maraude and its rencontres (/tournees/<id>); closing it fills its counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from sync.push import apply_push
+
+from . import catalog, follow
+from .api.common import actor
+from .db import db
+from .models import Record, User
+from .records import summary
+from .roles import OFFICE_ROLES, restrict
+
+bp = Blueprint("maraude", __name__, url_prefix="/tournees")
+restrict(bp, "maraude", *OFFICE_ROLES)
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _tournee(tournee_id: str) -> Record:
+    tournee = db.session.get(Record, tournee_id)
+    if tournee is None or tournee.deleted or tournee.form != "maraude.tournee":
+        abort(404, "Tournée introuvable.")
+    # A maraude team shares its rounds (DESIGN §6): any maraude agent's, not another service's.
+    if current_user.role not in OFFICE_ROLES and db.session.get(
+            User, tournee.recorded_by).role != "maraude":
+        abort(403)
+    return tournee
+
+
+def counts(rencontres: list[Record]) -> dict:
+    """Add up a round's rencontres: people (women, men, not said) and what was handed out."""
+    people = sum(r.data.get("nombre_personnes", 0) for r in rencontres)
+    women = sum(r.data.get("femmes") or 0 for r in rencontres)
+    men = sum(r.data.get("hommes") or 0 for r in rencontres)
+    handed = Counter(p for r in rencontres for p in r.data.get("prestations", []))
+    return {"rencontres": len(rencontres), "people": people, "women": women, "men": men,
+            "unsaid": people - women - men, "handed": handed,
+            "urgent": sum(1 for r in rencontres if r.data.get("situation_urgente"))}
+
+
+@bp.route("/<tournee_id>", methods=["GET", "POST"])
+def show(tournee_id: str):
+    """Show a round with its rencontres; "Clore la tournée" sets its return time and counts."""
+    tournee = _tournee(tournee_id)
+    rencontres = list(db.session.scalars(
+        select(Record).where(Record.parent_id == tournee.id, Record.deleted.is_(False))
+        .order_by(Record.recorded_at)))
+    totals = counts(rencontres)
+    error = None
+    if request.method == "POST":
+        back = (request.form.get("heure_retour") or "").strip()
+        try:
+            datetime.strptime(back, "%H:%M")
+        except ValueError:
+            error = "Heure attendue (HH:MM)."
+        else:
+            closed = {**tournee.data, "heure_retour": back,
+                      "nombre_personnes": totals["people"]}
+            item = {"id": tournee.id, "form": tournee.form, "form_version": tournee.form_version,
+                    "parent_id": None, "recorded_at": tournee.recorded_at.isoformat(),
+                    "base_revision": request.form.get("revision", type=int), "data": closed}
+            [result] = apply_push(db.session, actor(), None, [item], catalog.engine_forms())
+            follow.after_store(db.session)
+            if result["status"] in ("updated", "unchanged"):
+                flash(f"Tournée close : {totals['people']} personne"
+                      f"{'s' if totals['people'] != 1 else ''} rencontrée"
+                      f"{'s' if totals['people'] != 1 else ''}.")
+                return redirect(url_for("maraude.show", tournee_id=tournee.id))
+            error = " ".join(m for ms in result["errors"].values() for m in ms) or (
+                "La tournée a changé entre-temps : rouvrez-la et recommencez.")
+    registry = catalog.registry()
+    handed_field = next(s for s in registry.current("maraude.rencontre").fields
+                        if s["key"] == "prestations")
+    handed_labels = {c["value"]: c["label"] for c in handed_field["choices"]}
+    return render_template(
+        "tournee.html", tournee=tournee, rencontres=rencontres, totals=totals,
+        summaries={r.id: summary(r) for r in rencontres}, handed_labels=handed_labels,
+        error=error, now=datetime.now(PARIS).strftime("%H:%M"),
+        may_close=current_user.role in OFFICE_ROLES or tournee.recorded_by == current_user.id,
+    ), 400 if error else 200

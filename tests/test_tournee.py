@@ -1,0 +1,70 @@
+"""/tournees/<id>: a round with its rencontres; closing it fills its count from them."""
+
+import pytest
+
+from outreach.db import db
+from outreach.models import Record
+from tests.conftest import add_user
+from tests.sync_helpers import Tablet, item, rencontre
+
+TOURNEE = {"date": "2026-11-20", "heure_depart": "20:30", "secteur": "Gare et quais",
+           "equipe": "Léa, Sami"}
+
+
+@pytest.fixture
+def round_(app):
+    add_user(app, "lea", "maraude")
+    add_user(app, "sami", "maraude")
+    add_user(app, "vera", "visiteur")
+    tablet = Tablet(app.test_client(), "lea")
+    tournee = item("maraude.tournee", TOURNEE)
+    tablet.push(tournee,
+                item(data=rencontre(nombre_personnes=3, femmes=1, hommes=2,
+                                    prestations=["boisson_chaude", "duvet"]),
+                     parent_id=tournee["id"]),
+                item(data=rencontre(nombre_personnes=1, prestations=["boisson_chaude"],
+                                    situation_urgente=True, detail_urgence="115 appelé."),
+                     parent_id=tournee["id"]))
+    return tournee["id"]
+
+
+def stored(app, ident):
+    with app.app_context():
+        found = db.session.get(Record, ident)
+        db.session.expunge(found)
+        return found
+
+
+def test_the_round_adds_up_its_rencontres(app, round_, auth, client):
+    auth.login("sami")  # the team shares its rounds
+    page = client.get(f"/tournees/{round_}").text
+    assert "2</strong> rencontres" in page
+    assert "4</strong> personnes (1 femme, 2 hommes, 1 non précisé)" in page
+    assert "Boisson chaude × 2" in page and "1</strong> situation urgente" in page
+    assert "Clore la tournée" not in page, "only its author or the office closes it"
+
+
+def test_closing_sets_the_return_time_and_the_count(app, round_, auth, client):
+    auth.login("lea")
+    response = auth.post(f"/tournees/{round_}", {"heure_retour": "23:45", "revision": "1"},
+                         follow_redirects=True)
+    assert "Tournée close : 4 personnes rencontrées." in response.text
+    closed = stored(app, round_)
+    assert (closed.revision, closed.data["heure_retour"], closed.data["nombre_personnes"]) == (
+        2, "23:45", 4)
+
+
+def test_a_bad_return_time_is_refused_and_nothing_changes(app, round_, auth, client):
+    auth.login("lea")
+    response = auth.post(f"/tournees/{round_}", {"heure_retour": "25h", "revision": "1"})
+    assert response.status_code == 400 and "Heure attendue (HH:MM)." in response.text
+    assert stored(app, round_).revision == 1
+
+
+def test_other_services_do_not_see_the_round(app, round_, auth, client):
+    auth.login("vera")
+    assert client.get(f"/tournees/{round_}").status_code == 403
+    auth.logout()
+    auth.login("coordinateur")
+    assert client.get(f"/tournees/{round_}").status_code == 200
+    assert client.get("/tournees/inconnue").status_code == 404
