@@ -177,3 +177,19 @@ class AccessChange(db.Model):
     change_seq: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_access_change_user_seq", "user_id", "change_seq"),)
+
+
+class PersonMerge(db.Model):
+    """Two files of one person made one: what moved, so that the merge can be undone."""
+
+    __tablename__ = "person_merge"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kept_id: Mapped[str] = mapped_column(String(36), index=True)
+    merged_id: Mapped[str] = mapped_column(String(36), index=True)
+    # Ids only: the records, assignments and alerts that pointed at the merged file.
+    moved: Mapped[dict] = mapped_column(JSON, default=dict)
+    merged_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ import unicodedata
 from collections import defaultdict
 from datetime import date
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,7 +23,8 @@ from .api.common import actor
 from .db import db
 from .follow import ALERT_KINDS, ALERT_STATUSES
 from .forms.html import show_value
-from .models import Alert, Record, VisitAssignment
+from .merge import MergeError, merge, undo
+from .models import Alert, PersonMerge, Record, VisitAssignment
 from .records import summary
 from .roles import OFFICE_ROLES, may_fill
 
@@ -137,7 +138,51 @@ def show(person_id: str):
             select(Alert).where(Alert.person_id == person.id).order_by(Alert.raised_at.desc()))),
         upcoming=_upcoming(person.id), office=current_user.role in OFFICE_ROLES,
         alert_kinds=ALERT_KINDS, alert_statuses=ALERT_STATUSES,
+        merges=list(db.session.scalars(select(PersonMerge).where(
+            PersonMerge.kept_id == person.id, PersonMerge.undone_at.is_(None)))),
     )
+
+
+def _office_only() -> None:
+    if current_user.role not in OFFICE_ROLES:
+        abort(403)
+
+
+@bp.post("/fusionner")
+def merge_files():
+    """Make two files of one person one: the other file's records move to the kept one."""
+    _office_only()
+    kept, merged = request.form.get("garder", ""), request.form.get("fusionner", "")
+    try:
+        done = merge(db.session, actor(), kept, merged)
+    except MergeError as refused:
+        db.session.rollback()
+        flash(f"Rien n'a changé : {refused}")
+        return redirect(url_for("people.search"))
+    audit.log("person.merge", kept, merged=merged, merge=done.id,
+              moved=len(done.moved["records"]))
+    db.session.commit()
+    flash(f"Fiches fusionnées : {len(done.moved['records'])} fiche"
+          f"{'s' if len(done.moved['records']) != 1 else ''} rattachée"
+          f"{'s' if len(done.moved['records']) != 1 else ''} à celle-ci.")
+    return redirect(url_for("people.show", person_id=kept))
+
+
+@bp.post("/fusions/<merge_id>/annuler")
+def undo_merge(merge_id: str):
+    """Undo a merge: the merged file comes back with its records."""
+    _office_only()
+    done = db.session.get(PersonMerge, merge_id) or abort(404, "Fusion introuvable.")
+    try:
+        undo(db.session, actor(), done)
+    except MergeError as refused:
+        db.session.rollback()
+        flash(f"Rien n'a changé : {refused}")
+        return redirect(url_for("people.show", person_id=done.kept_id))
+    audit.log("person.merge_undo", done.kept_id, merge=done.id)
+    db.session.commit()
+    flash("Fusion annulée : les deux fiches sont de nouveau séparées.")
+    return redirect(url_for("people.show", person_id=done.merged_id))
 
 
 def _timeline(person_id: str) -> list[tuple[Record, str, str]]:

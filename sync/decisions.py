@@ -7,6 +7,8 @@ kept on its row (who, when, what), and a resolution is a new revision that table
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -109,16 +111,30 @@ def resolve_conflict(
     if expected_revision is not None and current["revision"] != expected_revision:
         session.rollback()
         raise DecisionError("La fiche a changé entre-temps : revoyez le conflit.")
-    session.execute(insert(record_revision).values(history_row(current, now)))
-    revision = current["revision"] + 1
-    session.execute(update(record).where(record.c.id == current["id"]).values(
-        data=clean, revision=revision, change_seq=seq, received_at=now, revised_by=actor.id,
-        device_id=None,
-        content_hash=content_hash({
-            "form": current["form"], "form_version": current["form_version"],
-            "parent_id": current["parent_id"],
-            "recorded_at": current["recorded_at"].isoformat(), "data": clean})))
+    revision = write_revision(session, actor, current, clean, seq, now)
     session.execute(update(record_conflict).where(record_conflict.c.id == conflict_id).values(
         resolved_at=now, resolved_by=actor.id, resolution=f"révision {revision}"))
     session.commit()
     return revision, {}
+
+
+def write_revision(session: Session, actor: Actor, current: dict, data: dict, seq: int,
+                   now: datetime, deleted: bool | None = None) -> int:
+    """Keep the current version in history and store `data` as the next revision; return it.
+
+    The caller holds the sequence (`seq` reserved first) and commits.
+    """
+    session.execute(insert(record_revision).values(history_row(current, now)))
+    revision = current["revision"] + 1
+    values = {
+        "data": data, "revision": revision, "change_seq": seq, "received_at": now,
+        "revised_by": actor.id, "device_id": None,
+        "content_hash": content_hash({
+            "form": current["form"], "form_version": current["form_version"],
+            "parent_id": current["parent_id"],
+            "recorded_at": current["recorded_at"].isoformat(), "data": data}),
+    }
+    if deleted is not None:
+        values["deleted"] = deleted
+    session.execute(update(record).where(record.c.id == current["id"]).values(**values))
+    return revision

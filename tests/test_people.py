@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from outreach.db import db
-from outreach.models import AuditEvent
+from outreach.models import AuditEvent, PersonMerge, Record
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item, rencontre
 
@@ -116,3 +116,76 @@ def test_every_role_may_search_within_its_work(auth, client, role):
 def test_no_session_no_person(client):
     response = client.get("/personnes")
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+
+
+# --- Merging two files of one person, and undoing it ----------------------------------------
+
+
+def two_files(field):
+    """Momo, met by two agents of the team on two tablets, with one rencontre each."""
+    first, second = item("personne", ALIAS), item("personne", ALIAS | {"alias_prenom": "MOMO"})
+    field("maraude").push(first, item(data=rencontre(niveau="alias", personne=first["id"])))
+    agent2 = field("maraude2")
+    met = item(data=rencontre(niveau="alias", personne=second["id"]))
+    agent2.push(second, met)
+    return first["id"], second["id"], met["id"], agent2
+
+
+def test_merging_moves_the_records_and_tablets_get_a_tombstone(app, field, auth, client):
+    kept, merged, met, agent2 = two_files(field)
+    cursor = agent2.pull()["cursor"]
+    auth.login("claire")
+    response = auth.post("/personnes/fusionner", {"garder": kept, "fusionner": merged},
+                         follow_redirects=True)
+    assert "Fiches fusionnées : 1 fiche rattachée à celle-ci." in response.text
+    assert "Historique (2)" in response.text
+    with app.app_context():
+        moved = db.session.get(Record, met)
+        assert (moved.data["personne"], moved.revision) == (kept, 2)
+        assert db.session.get(Record, merged).deleted is True
+    people = {p["id"]: p for p in agent2.pull(cursor)["people"]}
+    assert people[merged] == {"id": merged, "deleted": True}
+    assert client.get(f"/personnes/{merged}").status_code == 404
+
+
+def test_a_merge_can_be_undone(app, field, auth, client):
+    kept, merged, met, _ = two_files(field)
+    auth.login("claire")
+    auth.post("/personnes/fusionner", {"garder": kept, "fusionner": merged})
+    with app.app_context():
+        [done] = db.session.scalars(select(PersonMerge)).all()
+    page = client.get(f"/personnes/{kept}").text
+    assert "Annuler la fusion" in page
+    response = auth.post(f"/personnes/fusions/{done.id}/annuler", follow_redirects=True)
+    assert "Fusion annulée" in response.text
+    with app.app_context():
+        back = db.session.get(Record, met)
+        assert (back.data["personne"], back.revision) == (merged, 3)
+        assert db.session.get(Record, merged).deleted is False
+        actions = [e.action for e in db.session.scalars(select(AuditEvent))]
+    assert "person.merge" in actions and "person.merge_undo" in actions
+    again = auth.post(f"/personnes/fusions/{done.id}/annuler", follow_redirects=True)
+    assert "Cette fusion a déjà été annulée." in again.text
+
+
+def test_a_merge_that_cannot_be_done_changes_nothing(app, field, auth, client):
+    kept, merged, met, _ = two_files(field)
+    auth.login("claire")
+    same = auth.post("/personnes/fusionner", {"garder": kept, "fusionner": kept},
+                     follow_redirects=True)
+    assert "Rien n&#39;a changé : Choisissez deux fiches différentes." in same.text
+    unknown = auth.post("/personnes/fusionner", {"garder": kept, "fusionner": "inconnue"},
+                        follow_redirects=True)
+    assert "Rien n&#39;a changé" in unknown.text
+    with app.app_context():
+        assert db.session.get(Record, met).revision == 1
+
+
+@pytest.mark.parametrize("role", ["maraude", "visiteur", "travailleur_social"])
+def test_only_the_office_merges(app, field, auth, client, role):
+    kept, merged, met, _ = two_files(field)
+    auth.login(role)
+    assert auth.post("/personnes/fusionner",
+                     {"garder": kept, "fusionner": merged}).status_code == 403
+    with app.app_context():
+        assert db.session.get(Record, merged).deleted is False
