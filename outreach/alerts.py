@@ -11,11 +11,11 @@ from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from sync import sequence
-from sync.schema import utcnow
+from sync.schema import UTCDateTime, utcnow
 
 from . import audit, catalog
 from .db import db
@@ -45,21 +45,24 @@ def age(moment: datetime, now: datetime | None = None) -> str:
 @bp.route("")
 def inbox():
     """List the alerts: new ones first, then those taken in charge, then the last closed."""
-    def listed(status: str, limit: int | None = None) -> list[Alert]:
-        """Return the alerts in one state, newest first."""
-        query = select(Alert).where(Alert.status == status).order_by(Alert.raised_at.desc())
+    return _inbox()
+
+
+def _inbox(close_error: dict | None = None, status: int = 200):
+    """Render the inbox; a failed close shows its error beside the field, the rest unchanged."""
+    def listed(state: str, limit: int | None = None) -> list[Alert]:
+        query = select(Alert).where(Alert.status == state).order_by(Alert.raised_at.desc())
         return list(db.session.scalars(query.limit(limit) if limit else query))
 
     sections = [("nouvelle", "Nouvelles", listed("nouvelle")),
                 ("prise_en_charge", "Prises en charge", listed("prise_en_charge")),
                 ("close", "Closes (les dernières)", listed("close", CLOSED_SHOWN))]
     shown = [alert for _, _, alerts in sections for alert in alerts]
-    people = _names({a.person_id for a in shown if a.person_id})
-    forms = {a.record_id: _form_title(a) for a in shown}
     return render_template(
-        "alerts.html", sections=sections, people=people, forms=forms, age=age,
-        kinds=ALERT_KINDS, errors=request.args.get("erreur_id"),
-    )
+        "alerts.html", sections=sections, age=age, kinds=ALERT_KINDS, close_error=close_error,
+        people=_names({a.person_id for a in shown if a.person_id}),
+        forms={a.record_id: _form_title(a) for a in shown},
+    ), status
 
 
 def _names(person_ids: set[str]) -> dict[str, str]:
@@ -76,22 +79,43 @@ def _alert(alert_id: str) -> Alert:
     return db.session.get(Alert, alert_id) or abort(404, "Alerte introuvable.")
 
 
-def _changed(alert: Alert) -> None:
-    alert.revision += 1
-    alert.change_seq = sequence.reserve(db.session, 1)
+def _move(alert: Alert, allowed: tuple[str, ...], **values) -> bool:
+    """Change an alert only if it is still in an allowed state; return whether it changed.
+
+    Two coordinateurs may click at the same moment: the state is checked in the UPDATE itself,
+    so the second one changes nothing and is told who was first.
+    """
+    change_seq = sequence.reserve(db.session, 1)  # first: it orders the writers (sync.sequence)
+    moved = db.session.execute(
+        update(Alert).where(Alert.id == alert.id, Alert.status.in_(allowed))
+        .values(revision=Alert.revision + 1, change_seq=change_seq, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        db.session.rollback()
+        db.session.refresh(alert)
+    return bool(moved)
+
+
+def _already(alert: Alert) -> str:
+    """Say what someone else already did to this alert."""
+    if alert.status == "close":
+        return f"Cette alerte a déjà été close par {_name(alert.closer)}."
+    return f"Cette alerte a déjà été prise en charge par {_name(alert.taker)}."
+
+
+def _name(user) -> str:
+    return user.name if user else "quelqu'un"
 
 
 @bp.post("/<alert_id>/prendre")
 def take(alert_id: str):
     """Take an alert in charge: the inbox says by whom, and so does the field person's tablet."""
     alert = _alert(alert_id)
-    if alert.status != "nouvelle":
-        who = (alert.taker.name if alert.taker else "quelqu'un")
-        flash(f"Cette alerte a déjà été prise en charge par {who}." if alert.status ==
-              "prise_en_charge" else "Cette alerte est déjà close.")
+    if not _move(alert, ("nouvelle",), status="prise_en_charge", taken_by=current_user.id,
+                 taken_at=utcnow()):
+        flash(_already(alert))
         return redirect(url_for("alerts.inbox"))
-    alert.status, alert.taken_by, alert.taken_at = "prise_en_charge", current_user.id, utcnow()
-    _changed(alert)
     audit.log("alert.take", alert.id)
     db.session.commit()
     flash("Alerte prise en charge.")
@@ -100,10 +124,10 @@ def take(alert_id: str):
 
 @bp.post("/<alert_id>/clore")
 def close(alert_id: str):
-    """Close an alert with what was done."""
+    """Close an alert with what was done (taking it in charge too if nobody had)."""
     alert = _alert(alert_id)
     if alert.status == "close":
-        flash("Cette alerte est déjà close.")
+        flash(_already(alert))
         return redirect(url_for("alerts.inbox"))
     outcome = (request.form.get("outcome") or "").strip()
     error = None
@@ -112,18 +136,15 @@ def close(alert_id: str):
     elif len(outcome) > OUTCOME_MAX:
         error = f"{OUTCOME_MAX} caractères au plus ({len(outcome)} saisis)."
     if error:
-        sections = [("nouvelle" if alert.status == "nouvelle" else "prise_en_charge",
-                     "Alerte à clore", [alert])]
-        return render_template(
-            "alerts.html", sections=sections, people=_names({alert.person_id} - {None}),
-            forms={alert.record_id: _form_title(alert)}, age=age, kinds=ALERT_KINDS,
-            close_error={"id": alert.id, "message": error, "value": outcome},
-        ), 400
-    if alert.taken_by is None:
-        alert.taken_by, alert.taken_at = current_user.id, utcnow()
-    alert.status, alert.closed_by, alert.closed_at = "close", current_user.id, utcnow()
-    alert.outcome = outcome
-    _changed(alert)
+        return _inbox({"id": alert.id, "message": error, "value": outcome}, 400)
+    now = utcnow()
+    # Closed without being taken first: whoever closes it took it in charge too.
+    if not _move(alert, ("nouvelle", "prise_en_charge"), status="close", outcome=outcome,
+                 closed_by=current_user.id, closed_at=now,
+                 taken_by=func.coalesce(Alert.taken_by, current_user.id),
+                 taken_at=func.coalesce(Alert.taken_at, literal(now, UTCDateTime))):
+        flash(_already(alert))
+        return redirect(url_for("alerts.inbox"))
     audit.log("alert.close", alert.id)
     db.session.commit()
     flash("Alerte close.")

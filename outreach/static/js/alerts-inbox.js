@@ -3,25 +3,37 @@
 const POLL_MS = 30 * 1000;
 const inbox = document.querySelector("[data-alert-inbox]");
 const shown = new Set(JSON.parse(inbox?.dataset.shown || "[]"));
-const notice = document.getElementById("new-alerts");
+const region = document.getElementById("new-alerts");
+let announced = 0;
+
+// Write only when the count changes: the region is read aloud each time its content changes.
+function announce(count) {
+  if (count === announced) return;
+  announced = count;
+  if (!count) {
+    region.replaceChildren();
+    return;
+  }
+  const plural = count > 1 ? "s" : "";
+  const notice = document.createElement("p");
+  notice.className = "notice";
+  const link = document.createElement("a");
+  link.href = "/alertes";
+  link.textContent = "Afficher";
+  notice.append(`${count} nouvelle${plural} alerte${plural} — `, link);
+  region.replaceChildren(notice);
+}
 
 async function check() {
   try {
     const answer = await fetch("/api/v1/alerts/summary", { credentials: "same-origin" });
     if (!answer.ok) return;
     const { ids } = await answer.json();
-    const fresh = ids.filter((id) => !shown.has(id));
-    if (!fresh.length) return;
-    notice.replaceChildren(`${fresh.length} nouvelle${fresh.length > 1 ? "s" : ""} alerte${fresh.length > 1 ? "s" : ""} — `);
-    const link = document.createElement("a");
-    link.href = "/alertes";
-    link.textContent = "Afficher";
-    notice.append(link);
-    notice.hidden = false;
+    announce(ids.filter((id) => !shown.has(id)).length);
   } catch (error) { /* offline for a moment: the next poll will tell */ }
 }
 
-if (inbox) {
+if (inbox && region) {
   setInterval(check, POLL_MS);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") check();
