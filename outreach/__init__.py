@@ -59,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         home,
         maraude,
         people,
+        permanences,
         planning,
         pwa,
         records,
@@ -74,7 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
                       fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp, people.bp, alerts.bp,
-                      planning.bp, maraude.bp):
+                      planning.bp, maraude.bp, permanences.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 from sync import sequence
 from sync.content import content_hash
 
-from . import follow, planning
+from . import follow, permanences, planning
 from .db import db
 from .forms import FormRegistry
 from .models import Alert, AppState, Record, ReferenceItem, User
@@ -378,6 +378,7 @@ def load_demo(
             row["change_seq"] = first + offset
         db.session.execute(insert(Record), demo.rows)
         _assignments(seniors, ids["coordinateur"])
+        _planned_sessions(demo, ids["social"], ids["coordinateur"])
         db.session.add(AppState(key=MARKER, value=datetime.now(UTC).isoformat()))
         db.session.commit()
     except BaseException:
@@ -676,6 +677,19 @@ def _handle_alerts(demo: _Demo, coordinator: int) -> None:
         alert.revision += 1
         alert.change_seq = sequence.reserve(db.session, 1)
     db.session.commit()
+
+
+def _planned_sessions(demo: _Demo, social: int, coordinator: int) -> None:
+    """Plan each site's permanences of the next six weeks in the calendar, as the office does."""
+    for site, (_, _, opens, closes) in SCHEDULE.items():
+        for day in _session_days(demo, site, demo.today):
+            if day > demo.today + timedelta(weeks=6):
+                break
+            _, errors = permanences.plan(db.session, site, day, opens.strftime("%H:%M"),
+                                         closes.strftime("%H:%M"), social, None, coordinator,
+                                         demo.today)
+            if errors:
+                raise ValueError(f"demo: planned session refused: {errors}")
 
 
 def _session_days(demo: _Demo, site: str, after: date) -> Iterator[date]:

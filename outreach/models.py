@@ -193,3 +193,26 @@ class PersonMerge(db.Model):
     merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     undone_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlannedSession(db.Model):
+    """A permanence délocalisée planned in the calendar: site, day, hours, travailleur social.
+
+    It appears on their tablet; the session itself is recorded there when it is held.
+    """
+
+    __tablename__ = "planned_session"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    starts: Mapped[str] = mapped_column(String(5))
+    ends: Mapped[str | None] = mapped_column(String(5))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+    worker: Mapped[User] = relationship(foreign_keys=[worker_id], lazy="joined")

@@ -15,8 +15,10 @@ from sync.push import Actor
 from sync.schema import record
 
 from . import catalog, visits
+from .alerts import alerts_for_pull
 from .forms.html import show_value
 from .models import User, VisitAssignment
+from .permanences import appointment_changes, session_changes
 
 LAST_VISIT_FIELDS = ("mode", "personne_vue", "etat_general", "besoins", "alerte", "notes")
 
@@ -74,9 +76,8 @@ def last_visit(session: Session, person_id: str) -> dict | None:
 def alert_changes(session: Session, actor: Actor, seen: int, upper: int,
                   limit: int) -> list[tuple[int, dict]]:
     """Return the alerts this person raised that changed in (seen, upper]."""
-    from .alerts import alerts_for_pull
-
     return alerts_for_pull(session, actor.id, seen, upper)[:limit]
 
 
-KINDS: dict[str, KindReader] = {"visits": visit_changes, "alerts": alert_changes}
+KINDS: dict[str, KindReader] = {"visits": visit_changes, "alerts": alert_changes,
+                                "sessions": session_changes, "appointments": appointment_changes}

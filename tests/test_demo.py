@@ -240,3 +240,13 @@ def test_the_ccas_own_work_is_in_the_demo(demo):
         assert all(a.outcome for a in alerts if a.status == "close")
     versions = {r.form_version for r in records if r.form == "personne"}
     assert versions == {1, 2}
+
+
+def test_permanences_are_planned_ahead(demo):
+    app, _, _, _ = demo
+    with app.app_context():
+        from outreach.models import PlannedSession
+
+        planned = list(db.session.scalars(select(PlannedSession)))
+    assert len(planned) >= 4 and all(p.day >= TODAY for p in planned)
+    assert {p.site for p in planned} == {"tilleuls", "saint_martin", "villiers"}

@@ -61,6 +61,7 @@ def test_mes_visites_offline_a_senior_who_does_not_answer_and_the_alert_followed
     expect(visits).to_contain_text("Paul Martin (fils)")
     expect(visits).not_to_contain_text("Robert")
     ready_offline(page, VISIT_FORM)
+    ready_offline(page, "/")
 
     # No network: the list opens from the tablet, and the visit form with Jeanne chosen.
     page.context.set_offline(True)

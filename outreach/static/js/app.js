@@ -8,6 +8,7 @@ import { exportWaiting, guardLogout, protectStorage } from "./keep.js";
 import { showVisits } from "./visits.js";
 import { wireQuickForm } from "./quick.js";
 import { showAlerts } from "./field-alerts.js";
+import { showAppointments, showSessions } from "./permanences.js";
 
 const RECHECK_MS = 60 * 1000;
 
@@ -72,7 +73,8 @@ if (currentUser()) {
   if (quick) wireQuickForm(quick);
   if (document.getElementById("sur-la-tablette")) listToFix();
   // Home lists drawn from the working set, again after each pull.
-  const lists = [["mes-visites", showVisits], ["mes-alertes", showAlerts]]
+  const lists = [["mes-visites", showVisits], ["mes-alertes", showAlerts],
+    ["mes-permanences", showSessions], ["a-venir", showAppointments]]
     .map(([id, show]) => [document.getElementById(id), show]).filter(([section]) => section);
   const redraw = () => Promise.all(lists.map(([section, show]) => show(section)));
   if (lists.length) {

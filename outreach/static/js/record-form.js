@@ -209,6 +209,17 @@ async function offerPeople(form) {
   }
 }
 
+const PREFILLABLE = new Set(["text", "date", "time", "choice", "person"]);
+
+function prefilled(definition) {
+  const query = new URLSearchParams(location.search);
+  const data = {};
+  for (const field of definition.fields) {
+    if (PREFILLABLE.has(field.type) && query.get(field.key)) data[field.key] = query.get(field.key);
+  }
+  return data;
+}
+
 // A stored record being changed keeps its id, time and parent, and names the revision it was
 // read at: changed meanwhile by someone else, it comes back as a conflict, never overwritten.
 async function changedRecord(form, definition, data) {
@@ -227,9 +238,9 @@ export async function wireRecordForm(form) {
   const definition = await chooseDefinition(form, page, refused);
   if (definition !== page) drawForm(form, definition, await referenceLists());
   await offerPeople(form);
-  // Opened from "Mes visites" (?personne=<id>): the senior is already chosen.
-  const person = new URLSearchParams(location.search).get("personne");
-  if (person && form.elements.personne && !refused) form.elements.personne.value = person;
+  // Opened from "Mes visites" (?personne=<id>) or "Mes permanences" (?site=…&date=…): those
+  // answers are filled in already.
+  if (!refused && !form.dataset.recordId) fill(form, definition, prefilled(definition));
   if (definition.key === "visite.visite") guideNoAnswer(form);
   if (refused) {
     fill(form, definition, refused.data);

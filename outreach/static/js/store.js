@@ -10,7 +10,7 @@ export function currentUser() {
 
 export function database() {
   if (!opened) {
-    opened = openDB(`outreach-${currentUser()}`, 3, {
+    opened = openDB(`outreach-${currentUser()}`, 4, {
       upgrade(db, oldVersion, newVersion, transaction) {
         if (oldVersion < 1) {
           db.createObjectStore("outbox", { keyPath: "id" }).createIndex("by_order", "queued_at");
@@ -27,9 +27,14 @@ export function database() {
           // The CCAS's own work: a visiteur's seniors and when each is due; alerts raised.
           db.createObjectStore("visits", { keyPath: "id" });
           db.createObjectStore("alerts", { keyPath: "id" });
-          // New kinds came before this cursor: the next pull starts again from the beginning.
-          if (oldVersion >= 1) transaction.objectStore("meta").delete("cursor");
         }
+        if (oldVersion < 4) {
+          // A travailleur social's sessions to come, and the follow-up appointments they gave.
+          db.createObjectStore("sessions", { keyPath: "id" });
+          db.createObjectStore("appointments", { keyPath: "id" });
+        }
+        // New kinds came before this cursor: the next pull starts again from the beginning.
+        if (oldVersion >= 1) transaction.objectStore("meta").delete("cursor");
       },
     });
   }
@@ -92,7 +97,7 @@ export async function requeueCorrected(record) {
 }
 
 // What a pull carries beside forms, each kept in the store of the same name.
-const KINDS = ["people", "visits", "alerts"];
+const KINDS = ["people", "visits", "alerts", "sessions", "appointments"];
 
 // One pulled page in one transaction: forms and lists replaced whole when sent, each kind's items
 // added or removed (tombstones), and the cursor moved only with them.
