@@ -181,3 +181,26 @@ def test_a_rencontre_rapide_without_a_place_asks_for_it_and_keeps_nothing(app, l
     expect(page.locator("#form-feedback")).to_contain_text("Indiquez le lieu")
     expect(page.get_by_label("Lieu")).to_be_focused()
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
+
+
+def test_the_team_s_known_people_are_there_offline_with_their_last_encounter(
+    app, live_server, page
+):
+    add_user(app, "lea", "maraude")
+    add_user(app, "sami", "maraude")
+    from tests.sync_helpers import Tablet, item, rencontre
+
+    momo = item("personne", {"niveau": "alias", "alias_prenom": "Momo",
+                             "notes": "Accompagné d'un chien."})
+    Tablet(app.test_client(), "sami").push(momo, item(data=rencontre(
+        niveau="alias", personne=momo["id"], besoins=["hebergement"], prestations=["duvet"])))
+    log_in(page, live_server.url, "lea")
+    known = page.locator("#personnes-connues")
+    expect(known.get_by_role("heading", name="Momo")).to_be_visible()
+    ready_offline(page, "/")
+    page.context.set_offline(True)
+    page.reload()
+    expect(known).to_contain_text("Accompagné d'un chien.")
+    expect(known).to_contain_text("Parvis de la gare")
+    expect(known).to_contain_text("Besoins : Hébergement / mise à l'abri.")
+    expect(known).to_contain_text("Remis : Duvet / couverture.")

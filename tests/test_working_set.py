@@ -133,3 +133,28 @@ def test_kinds_share_one_cursor_and_small_pages_lose_nothing(app, office):
     assert len(set(seen["people"])) == 5
     assert len(set(seen["alerts"])) == 4
     assert len(set(seen["visits"])) == 1
+
+
+def test_a_maraude_team_knows_when_and_where_each_person_was_last_met(app):
+    add_user(app, "lea", "maraude")
+    add_user(app, "sami", "maraude")
+    add_user(app, "vera", "visiteur")
+    from tests.sync_helpers import rencontre
+
+    sami = Tablet(app.test_client(), "sami")
+    momo = item("personne", {"niveau": "alias", "alias_prenom": "Momo"})
+    sami.push(momo, item(data=rencontre(niveau="alias", personne=momo["id"],
+                                        besoins=["hebergement"], prestations=["duvet"])))
+    lea = Tablet(app.test_client(), "lea")
+    first = lea.pull()
+    [met] = first["encounters"]
+    assert met["id"] == momo["id"]
+    assert (met["data"]["lieu"], met["data"]["besoins"], met["data"]["prestations"]) == (
+        "Parvis de la gare", ["Hébergement / mise à l'abri"], ["Duvet / couverture"])
+    later = item(data=rencontre(niveau="alias", personne=momo["id"], besoins=["sante"],
+                                lieu={"label": "Square Jean-Moulin", "lat": None, "lon": None}),
+                 recorded_at="2026-11-21T21:00:00+00:00")
+    sami.push(later)
+    [again] = lea.pull(first["cursor"])["encounters"]
+    assert again["data"]["lieu"] == "Square Jean-Moulin"
+    assert Tablet(app.test_client(), "vera").pull()["encounters"] == []

@@ -9,6 +9,7 @@ import { showVisits } from "./visits.js";
 import { wireQuickForm } from "./quick.js";
 import { showAlerts } from "./field-alerts.js";
 import { showAppointments, showSessions } from "./permanences.js";
+import { showKnownPeople } from "./known-people.js";
 
 const RECHECK_MS = 60 * 1000;
 
@@ -74,7 +75,8 @@ if (currentUser()) {
   if (document.getElementById("sur-la-tablette")) listToFix();
   // Home lists drawn from the working set, again after each pull.
   const lists = [["mes-visites", showVisits], ["mes-alertes", showAlerts],
-    ["mes-permanences", showSessions], ["a-venir", showAppointments]]
+    ["mes-permanences", showSessions], ["a-venir", showAppointments],
+    ["personnes-connues", showKnownPeople]]
     .map(([id, show]) => [document.getElementById(id), show]).filter(([section]) => section);
   const redraw = () => Promise.all(lists.map(([section, show]) => show(section)));
   if (lists.length) {
