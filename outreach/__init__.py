@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -24,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_HOURS=float(settings.read("OUTREACH_SESSION_HOURS")),
         PROXY_COUNT=int(settings.read("OUTREACH_PROXY_COUNT")),
         COORDINATION_PHONE=settings.read("OUTREACH_COORDINATION_PHONE"),
+        TIMEZONE=settings.read("OUTREACH_TIMEZONE"),
         # A batch of 500 records fits well under this; anything bigger is refused unread (413).
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
@@ -79,6 +82,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)
+
+    zone = ZoneInfo(app.config["TIMEZONE"])
+
+    @app.template_filter("local")
+    def local_time(moment: datetime, pattern: str) -> str:
+        """Write a stored (UTC) moment in the CCAS's own time zone."""
+        return moment.astimezone(zone).strftime(pattern)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

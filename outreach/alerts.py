@@ -51,6 +51,7 @@ def inbox():
 def _inbox(close_error: dict | None = None, status: int = 200):
     """Render the inbox; a failed close shows its error beside the field, the rest unchanged."""
     def listed(state: str, limit: int | None = None) -> list[Alert]:
+        """Return the alerts in one state, newest first."""
         query = select(Alert).where(Alert.status == state).order_by(Alert.raised_at.desc())
         return list(db.session.scalars(query.limit(limit) if limit else query))
 

@@ -52,6 +52,12 @@ SETTINGS = (
         "at a visite (with the senior's person to alert).",
     ),
     Setting(
+        "OUTREACH_TIMEZONE",
+        "Europe/Paris",
+        "The CCAS's time zone, for the times shown on pages (Indian/Reunion, America/Cayenne…); "
+        "the database keeps UTC.",
+    ),
+    Setting(
         "OUTREACH_PROXY_COUNT",
         "0",
         "Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted; "
