@@ -27,9 +27,19 @@ def log_in(page, url, login):
 
 
 def ready_offline(page, path):
-    """Wait until the service worker controls the page and keeps `path` for offline use."""
+    """Wait until the service worker controls the page and keeps `path` for offline use.
+
+    It waits for every page this person needs offline to be kept, not only `path`: the service
+    worker keeps them in one piece of work, and a test going offline in its middle is racing it.
+    """
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     page.wait_for_function(f"caches.match('{path}').then((found) => Boolean(found))")
+    page.wait_for_function("""async () => {
+        const wanted = JSON.parse(document.body.dataset.offlinePages || "[]");
+        const cache = await caches.open("pages");
+        const kept = await Promise.all(wanted.map((url) => cache.match(url)));
+        return kept.every(Boolean);
+    }""")
 
 
 def fill_tournee(page, secteur):
@@ -108,13 +118,13 @@ def test_a_lost_push_answer_keeps_the_record_and_the_retry_is_unchanged(
         finally:
             route.abort()  # …but its answer never reaches the tablet.
 
-    page.route("**/api/v1/sync/push", lose_the_answer)
+    page.context.route("**/api/v1/sync/push", lose_the_answer)
     with page.expect_event("requestfailed", lambda request: "sync/push" in request.url,
                            timeout=60_000):
         fill_tournee(page, "Parking du marché")
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
     assert [r["status"] for r in answers[0]["results"]] == ["created"]
-    page.unroute("**/api/v1/sync/push")
+    page.context.unroute("**/api/v1/sync/push")
     result = page.evaluate("window.outreach.sync()")
     assert result == {"sent": 1}
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
@@ -181,7 +191,7 @@ def test_a_new_deploy_is_offered_and_the_outbox_survives_the_update(app, live_se
     log_in(page, live_server.url, "lea")
     page.goto(f"{live_server.url}{FORM}")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.route("**/api/v1/sync/push", lambda route: route.abort())  # the record must wait
+    page.context.route("**/api/v1/sync/push", lambda route: route.abort())  # the record must wait
     fill_tournee(page, "Zone commerciale")
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
 
@@ -243,7 +253,8 @@ def test_export_on_the_tablet_then_import_by_the_admin(app, live_server, page, t
     agent = add_user(app, "lea", "maraude")
     add_user(app, "admin", "admin")
     log_in(page, live_server.url, "lea")
-    page.route("**/api/v1/sync/push", lambda route: route.abort())  # this tablet never gets out
+    # This tablet never gets out.
+    page.context.route("**/api/v1/sync/push", lambda route: route.abort())
     page.goto(f"{live_server.url}{FORM}")
     fill_tournee(page, "Quartier nord")
     page.goto(f"{live_server.url}/")
@@ -300,7 +311,7 @@ def test_logging_out_with_records_waiting_asks_and_never_deletes_them(app, live_
     add_user(app, "lea", "maraude")
     log_in(page, live_server.url, "lea")
     page.goto(f"{live_server.url}{FORM}")
-    page.route("**/api/v1/sync/push", lambda route: route.abort())
+    page.context.route("**/api/v1/sync/push", lambda route: route.abort())
     fill_tournee(page, "Centre-ville et gare")
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
 
@@ -313,7 +324,7 @@ def test_logging_out_with_records_waiting_asks_and_never_deletes_them(app, live_
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
-    page.unroute("**/api/v1/sync/push")
+    page.context.unroute("**/api/v1/sync/push")
     log_in(page, live_server.url, "lea")
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     page.wait_for_function("async () => (await window.outreach.sync()).sent === 0")

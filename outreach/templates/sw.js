@@ -62,7 +62,11 @@ async function networkFirst(request) {
     if (keepable(response)) await cache.put(request, response.clone());
     return response;
   } catch (error) {
-    const kept = await cache.match(request) || await cache.match(request, { ignoreSearch: true });
+    // Pages vary on the session cookie, which changes as the session does (a CSRF token kept
+    // in it): the cache is this person's alone (forgotten when the person changes), so the
+    // cookie a page was kept with does not matter.
+    const kept = await cache.match(request, { ignoreVary: true })
+      || await cache.match(request, { ignoreSearch: true, ignoreVary: true });
     return kept || offlinePage();
   }
 }
