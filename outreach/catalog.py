@@ -32,13 +32,19 @@ def reference_values(list_key: str) -> list[str]:
 
 
 def reference_labels(list_key: str) -> dict[str, str]:
-    """Return value → label of a reference list's active entries, in their order."""
-    query = (
-        select(ReferenceItem.value, ReferenceItem.label)
-        .where(ReferenceItem.list_key == list_key, ReferenceItem.active.is_(True))
-        .order_by(ReferenceItem.position, ReferenceItem.label)
-    )
-    return {value: label for value, label in db.session.execute(query)}
+    """Return value → label of a reference list's active entries, in their order.
+
+    Read once per request: /fiches names the site of fifty sessions.
+    """
+    cache = g.setdefault("reference_labels", {}) if has_request_context() else {}
+    if list_key not in cache:
+        query = (
+            select(ReferenceItem.value, ReferenceItem.label)
+            .where(ReferenceItem.list_key == list_key, ReferenceItem.active.is_(True))
+            .order_by(ReferenceItem.position, ReferenceItem.label)
+        )
+        cache[list_key] = {value: label for value, label in db.session.execute(query)}
+    return dict(cache[list_key])
 
 
 def init_app(app: Flask) -> None:
