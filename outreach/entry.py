@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from sync.push import apply_push, may_change
+from sync.push import may_change
 
 from . import catalog, follow
 from .api.common import actor
@@ -155,8 +155,7 @@ def edit(record_id: str):
                 "parent_id": stored.parent_id, "recorded_at": stored.recorded_at.isoformat(),
                 "base_revision": base_revision, "data": clean,
             }
-            [result] = apply_push(db.session, me, None, [item], catalog.engine_forms())
-            follow.after_store(db.session)
+            [result] = follow.store(db.session, me, None, [item])
             if result["status"] in ("updated", "unchanged"):
                 flash("Fiche enregistrée.")
                 return redirect(url_for("home.index"))
@@ -177,8 +176,7 @@ def _store(definition, data: dict, parent_id: str | None) -> str:
         "base_revision": None,
         "data": data,
     }
-    [result] = apply_push(db.session, actor(), None, [item], catalog.engine_forms())
-    follow.after_store(db.session)
+    [result] = follow.store(db.session, actor(), None, [item])
     if result["status"] != "created":
         raise RuntimeError(f"online entry not stored: {result['status']}")
     return item["id"]

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sync import sequence
+from sync.push import Actor, apply_push
 from sync.schema import record, utcnow
 
 from . import visits
@@ -133,3 +134,13 @@ def after_store(session: Session) -> None:
     except Exception:
         session.rollback()
         log.exception("following stored records failed; the next store will catch up")
+
+
+def store(session: Session, actor: Actor, device_id: str | None, items: list[dict],
+          author: int | None = None) -> list[dict]:
+    """Store records through the sync engine, then follow them: every path that stores does so."""
+    from . import catalog
+
+    results = apply_push(session, actor, device_id, items, catalog.engine_forms(), author=author)
+    after_store(session)
+    return results

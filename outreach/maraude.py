@@ -10,8 +10,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from sync.push import apply_push
-
 from . import catalog, follow
 from .api.common import actor
 from .db import db
@@ -67,8 +65,7 @@ def show(tournee_id: str):
             item = {"id": tournee.id, "form": tournee.form, "form_version": tournee.form_version,
                     "parent_id": None, "recorded_at": tournee.recorded_at.isoformat(),
                     "base_revision": request.form.get("revision", type=int), "data": closed}
-            [result] = apply_push(db.session, actor(), None, [item], catalog.engine_forms())
-            follow.after_store(db.session)
+            [result] = follow.store(db.session, actor(), None, [item])
             if result["status"] in ("updated", "unchanged"):
                 flash(f"Tournée close : {totals['people']} personne"
                       f"{'s' if totals['people'] != 1 else ''} rencontrée"

@@ -8,7 +8,6 @@ from flask_login import current_user
 from sync import sequence
 from sync.protocol import EnvelopeError, TooManyRecords, as_uuid, read_envelope
 from sync.pull import BadCursor, build_pull, fingerprint, make_cursor
-from sync.push import apply_push
 
 from .. import catalog, follow, working_set
 from ..db import db
@@ -27,8 +26,7 @@ def push():
         return api_error(413, str(error))
     except (NotJSON, EnvelopeError) as error:
         return api_error(400, str(error))
-    results = apply_push(db.session, actor(), device_id, items, catalog.engine_forms())
-    follow.after_store(db.session)
+    results = follow.store(db.session, actor(), device_id, items)
     forms = catalog.offline_forms(current_user)
     cursor = make_cursor(
         sequence.current(db.session), fingerprint(forms, catalog.offline_reference())

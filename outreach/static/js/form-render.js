@@ -1,23 +1,15 @@
 // Draws a form's fields from its definition, as the server's templates do (fields.html): same
 // ids, names, labels and help, so the checks and the tests find the same page. Used offline when
 // the tablet holds a newer version of a form than the page it kept, or another version to correct.
-
-function element(tag, attributes = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
-  }
-  if (text !== null) node.textContent = text;
-  return node;
-}
+import { element } from "./dom.js";
 
 function mark(spec) {
-  const span = element("span", { class: "req", "aria-hidden": "true" }, "obligatoire");
+  const span = element("span", "obligatoire", { class: "req", "aria-hidden": "true" });
   return spec.required ? [document.createTextNode(" "), span] : [];
 }
 
 function notes(spec) {
-  return spec.help ? [element("p", { class: "help", id: `aide-${spec.key}` }, spec.help)] : [];
+  return spec.help ? [element("p", spec.help, { class: "help", id: `aide-${spec.key}` })] : [];
 }
 
 function described(spec) {
@@ -29,8 +21,8 @@ function described(spec) {
 }
 
 function labelled(spec, ...inputs) {
-  const holder = element("div", { class: "field" });
-  holder.append(element("label", { for: `f-${spec.key}` }, spec.label), ...mark(spec), ...inputs,
+  const holder = element("div", null, { class: "field" });
+  holder.append(element("label", spec.label, { for: `f-${spec.key}` }), ...mark(spec), ...inputs,
                 ...notes(spec));
   return holder;
 }
@@ -40,30 +32,29 @@ const INPUT_TYPES = { date: "date", time: "time", datetime: "datetime-local", te
 function simple(spec) {
   const attributes = { id: `f-${spec.key}`, name: spec.key, ...described(spec) };
   if (spec.type === "textarea") {
-    return labelled(spec, element("textarea", { ...attributes, rows: 3, maxlength: 5000 }));
+    return labelled(spec, element("textarea", null, { ...attributes, rows: 3, maxlength: 5000 }));
   }
   if (spec.type === "integer" || spec.type === "counter") {
     // Starts empty, never at 0: an untouched 0 is how counts go wrong in the field.
-    return labelled(spec, element("input", {
+    return labelled(spec, element("input", null, {
       ...attributes, type: "number", inputmode: "numeric", step: 1, min: spec.min, max: spec.max,
     }));
   }
   const extra = spec.type === "text" ? { maxlength: 500 } : {};
-  return labelled(spec, element("input", { ...attributes, ...extra, type: INPUT_TYPES[spec.type] }));
+  return labelled(spec, element("input", null, { ...attributes, ...extra, type: INPUT_TYPES[spec.type] }));
 }
 
 function options(spec, labels, kind) {
-  const set = element("fieldset", {
+  const set = element("fieldset", null, {
     class: "field choices", "aria-describedby": spec.help ? `aide-${spec.key}` : null,
   });
-  set.append(element("legend", {}, spec.label), ...mark(spec));
+  set.append(element("legend", spec.label, {}), ...mark(spec));
   if (!labels.length) {
-    set.append(element("p", { class: "help" },
-      "Aucun choix disponible : demandez à l'administrateur de compléter la liste."));
+    set.append(element("p", "Aucun choix disponible : demandez à l'administrateur de compléter la liste.", { class: "help" }));
   }
   for (const { value, label } of labels) {
-    const option = element("label", { class: "option" });
-    option.append(element("input", { type: kind, name: spec.key, value }), element("span", {}, label));
+    const option = element("label", null, { class: "option" });
+    option.append(element("input", null, { type: kind, name: spec.key, value }), element("span", label, {}));
     set.append(option);
   }
   set.append(...notes(spec));
@@ -71,26 +62,26 @@ function options(spec, labels, kind) {
 }
 
 function person(spec) {
-  const search = element("input", {
+  const search = element("input", null, {
     type: "search", id: `f-${spec.key}-search`, class: "person-search",
     "aria-label": `Chercher une personne (${spec.label})`, placeholder: "Chercher…",
   });
-  const select = element("select", {
+  const select = element("select", null, {
     id: `f-${spec.key}`, name: spec.key, "data-person": "", ...described(spec),
   });
   select.append(new Option("— Choisir —", ""));
-  const link = element("a", { href: "/saisie/personne", class: "new-person" }, "Nouvelle personne");
+  const link = element("a", "Nouvelle personne", { href: "/saisie/personne", class: "new-person" });
   return labelled(spec, search, select, link);
 }
 
 function place(spec) {
-  const name = element("input", {
+  const name = element("input", null, {
     type: "text", id: `f-${spec.key}`, name: `${spec.key}.label`, maxlength: 200, ...described(spec),
   });
   const details = element("details");
-  details.append(element("summary", {}, "Coordonnées (seulement si utile)"));
+  details.append(element("summary", "Coordonnées (seulement si utile)", {}));
   for (const [part, label] of [["lat", "Latitude"], ["lon", "Longitude"]]) {
-    details.append(element("label", { for: `f-${spec.key}-${part}` }, label), element("input", {
+    details.append(element("label", label, { for: `f-${spec.key}-${part}` }), element("input", null, {
       type: "text", inputmode: "decimal", id: `f-${spec.key}-${part}`, name: `${spec.key}.${part}`,
     }));
   }

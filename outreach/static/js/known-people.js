@@ -1,14 +1,11 @@
 // "Personnes connues", for a maraude team before going out and in the street, offline: the
 // aliases met before, with their last encounter — when, where, their needs, what was given.
+import { element, personName } from "./dom.js";
 import { kept } from "./store.js";
 
 const SHOWN = 40;
 
-function line(text) {
-  const p = document.createElement("p");
-  p.textContent = text;
-  return p;
-}
+const line = (text) => element("p", text);
 
 export async function showKnownPeople(section) {
   const [people, encounters] = await Promise.all([kept("people"), kept("encounters")]);
@@ -20,11 +17,8 @@ export async function showKnownPeople(section) {
   const list = section.querySelector("[data-known-list]");
   list.replaceChildren();
   for (const { person, met } of sorted) {
-    const item = document.createElement("li");
-    item.className = "card";
-    const name = document.createElement("h3");
-    name.textContent = [person.data.alias_prenom, person.data.nom].filter(Boolean).join(" ");
-    item.append(name);
+    const item = element("li", null, { class: "card" });
+    item.append(element("h3", personName(person.data)));
     if (person.data.notes) item.append(line(person.data.notes));
     if (met) {
       const day = new Date(met.date).toLocaleDateString("fr-FR", { day: "numeric", month: "long" });

@@ -1,18 +1,8 @@
 // A travailleur social's home, offline: "Mes permanences" (the sessions planned for them, to open
 // with site, day and hour filled in) and "À venir" (the follow-up appointments they gave).
+import { element, longDay as shown, personName } from "./dom.js";
 import { kept } from "./store.js";
 import { isoDay } from "./visits.js";
-
-const shown = (day) => new Date(`${day}T12:00:00`).toLocaleDateString("fr-FR", {
-  weekday: "long", day: "numeric", month: "long",
-});
-
-function element(tag, text, attributes = {}) {
-  const node = document.createElement(tag);
-  if (text) node.textContent = text;
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  return node;
-}
 
 export async function showSessions(section) {
   const today = isoDay(new Date());
@@ -39,7 +29,7 @@ export async function showSessions(section) {
 export async function showAppointments(section) {
   const today = isoDay(new Date());
   const [appointments, people] = await Promise.all([kept("appointments"), kept("people")]);
-  const names = new Map(people.map((p) => [p.id, [p.data.alias_prenom, p.data.nom].filter(Boolean).join(" ")]));
+  const names = new Map(people.map((p) => [p.id, personName(p.data)]));
   const coming = appointments.filter((a) => a.data.date >= today)
     .sort((a, b) => a.data.date.localeCompare(b.data.date));
   const list = section.querySelector("[data-appointment-list]");

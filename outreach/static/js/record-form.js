@@ -3,6 +3,7 @@
 import {
   currentUser, fixRecord, formVersions, getMeta, rememberPlace, offlinePeople, queue, referenceLists, requeueCorrected,
 } from "./store.js";
+import { personName } from "./dom.js";
 import { drawForm } from "./form-render.js";
 import { guideNoAnswer, visitSaved } from "./visits.js";
 import { newId, sync } from "./sync.js";
@@ -186,7 +187,6 @@ async function chooseDefinition(form, page, refused) {
   return newest && newest.version > page.version ? newest : page;
 }
 
-const personName = (data) => [data.alias_prenom, data.nom].filter(Boolean).join(" ") || "?";
 
 // A person field offers the people kept on the tablet, and a search among them.
 async function offerPeople(form) {

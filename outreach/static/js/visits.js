@@ -2,6 +2,7 @@
 // who is due this week — with what a visit needs: address, phone, the person to alert, the last
 // visit's notes. Also what a saved visite changes on the tablet before the server answers, and
 // what to do when a senior does not answer the door.
+import { element, longDay as shown, personName } from "./dom.js";
 import { kept, putKept } from "./store.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -13,9 +14,6 @@ export function isoDay(date) {
 }
 
 const fromIso = (day) => new Date(`${day}T12:00:00`);
-const shown = (day) => fromIso(day).toLocaleDateString("fr-FR", {
-  weekday: "long", day: "numeric", month: "long",
-});
 
 // The same rule as the server (outreach/visits.py): the day set at the visit, else the rhythm's.
 export function nextDue(visitDay, rhythm, asked) {
@@ -33,15 +31,6 @@ function endOfWeek(today) {
   const toSunday = (7 - day.getDay()) % 7;
   return isoDay(new Date(day.getTime() + toSunday * DAY_MS));
 }
-
-function element(tag, text, attributes = {}) {
-  const node = document.createElement(tag);
-  if (text) node.textContent = text;
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  return node;
-}
-
-const personName = (data) => [data?.alias_prenom, data?.nom].filter(Boolean).join(" ") || "?";
 
 function phoneLink(number, label) {
   const link = element("a", number, { href: `tel:${number.replace(/[^\d+]/g, "")}` });
