@@ -71,7 +71,10 @@ def main() -> None:
         page.wait_for_url(f"{url}/")
         page.goto(f"{url}{FORM}")
         page.wait_for_function("navigator.serviceWorker.controller !== null")
-        page.wait_for_function(f"caches.match('{FORM}').then(Boolean)")
+        # wait_for_function would take the promise for a yes: poll the cache in the page.
+        page.evaluate("""async (form) => {
+            while (!(await caches.match(form))) await new Promise((done) => setTimeout(done, 50));
+        }""", FORM)
         online = [timed_load(page, f"{url}{FORM}") for _ in range(args.runs)]
         browser.set_offline(True)
         offline = [timed_load(page, f"{url}{FORM}") for _ in range(args.runs)]

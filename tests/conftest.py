@@ -141,6 +141,27 @@ CHROMIUM_ARGS = [
 ]
 
 
+def wait_until(page, predicate: str, timeout_ms: int = 20_000) -> None:
+    """Wait until the page's async `predicate` (an expression giving a promise) holds.
+
+    Playwright's `wait_for_function` takes a returned promise for a truthy answer and stops
+    at once, so a condition on IndexedDB or the Cache API is polled here, in the page.
+    """
+    held = page.evaluate(
+        """async ([predicate, timeoutMs]) => {
+            const check = new Function(`return (${predicate});`);
+            const deadline = Date.now() + timeoutMs;
+            while (Date.now() < deadline) {
+                if (await check()) return true;
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+            return false;
+        }""",
+        [predicate, timeout_ms],
+    )
+    assert held, f"Still not true after {timeout_ms} ms: {predicate}"
+
+
 class LiveServer:
     """The app served by werkzeug in a thread on 127.0.0.1, on a port chosen by the system."""
 

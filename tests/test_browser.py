@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from outreach.db import db
 from outreach.models import Record
-from tests.conftest import PASSWORD, add_user
+from tests.conftest import PASSWORD, add_user, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ def test_log_in_open_a_form_and_save_it(app, live_server, page):
 
     expect(page.get_by_text("Fiche enregistrée")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    page.wait_for_function("async () => (await window.outreach.sync()).sent === 0")
+    wait_until(page, "window.outreach.sync().then((result) => result.sent === 0)")
     with app.app_context():
         stored = db.session.scalars(select(Record)).one()
         assert stored.data["secteur"] == "Gare et quais"

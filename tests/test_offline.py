@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from outreach.db import db
 from outreach.models import Record, User
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, LiveServer, add_user
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, LiveServer, add_user, wait_until
 
 pytestmark = pytest.mark.browser
 FORM = "/saisie/maraude.tournee"
@@ -33,13 +33,13 @@ def ready_offline(page, path):
     worker keeps them in one piece of work, and a test going offline in its middle is racing it.
     """
     page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function(f"caches.match('{path}').then((found) => Boolean(found))")
-    page.wait_for_function("""async () => {
+    wait_until(page, f"caches.match('{path}').then(Boolean)")
+    wait_until(page, """(async () => {
         const wanted = JSON.parse(document.body.dataset.offlinePages || "[]");
         const cache = await caches.open("pages");
         const kept = await Promise.all(wanted.map((url) => cache.match(url)));
         return kept.every(Boolean);
-    }""")
+    })()""")
 
 
 def fill_tournee(page, secteur):
@@ -153,7 +153,7 @@ def test_an_expired_session_keeps_the_outbox_until_the_person_logs_in_again(
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    page.wait_for_function("async () => (await window.outreach.sync()).sent === 0")
+    wait_until(page, "window.outreach.sync().then((result) => result.sent === 0)")
     [record] = stored(app)
     assert record.data["secteur"] == "Square Jean-Moulin"
 
@@ -202,9 +202,9 @@ def test_a_new_deploy_is_offered_and_the_outbox_survives_the_update(app, live_se
     with page.expect_event("load"):
         page.get_by_role("button", name="Mettre à jour").click()
     # The new worker took over and dropped the old shell cache on activation.
-    page.wait_for_function(
-        "caches.keys().then((keys) => keys.filter((k) => k.startsWith('shell-')).join())"
-        " .then((shells) => shells === 'shell-nouvelle-version')")
+    wait_until(page,
+               "caches.keys().then((keys) => keys.filter((k) => k.startsWith('shell-')).join())"
+               " .then((shells) => shells === 'shell-nouvelle-version')")
     expect(page.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
     expect(banner).to_be_hidden()
@@ -315,18 +315,21 @@ def test_logging_out_with_records_waiting_asks_and_never_deletes_them(app, live_
     fill_tournee(page, "Centre-ville et gare")
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
 
-    asked = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    page.get_by_role("button", name="Se déconnecter").click()
+    # The question comes after the outbox is counted: wait for it, not for the page. It is
+    # answered by a handler, as the click itself waits until the question has an answer.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    with page.expect_event("dialog") as asked:
+        page.get_by_role("button", name="Se déconnecter").click()
+    assert "1 fiche attend encore" in asked.value.message
     expect(page.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
-    assert asked and "1 fiche attend encore" in asked[0]
 
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Se déconnecter").click()
+    with page.expect_event("dialog"):
+        page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
     page.context.unroute("**/api/v1/sync/push")
     log_in(page, live_server.url, "lea")
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    page.wait_for_function("async () => (await window.outreach.sync()).sent === 0")
+    wait_until(page, "window.outreach.sync().then((result) => result.sent === 0)")
     [record] = stored(app)
     assert record.data["secteur"] == "Centre-ville et gare"

@@ -14,7 +14,7 @@ from outreach.forms import FORMS_DIR, FormRegistry, load_definitions
 from outreach.models import Record
 from sync.push import Actor, apply_push
 from sync.schema import record_conflict
-from tests.conftest import add_user
+from tests.conftest import add_user, wait_until
 from tests.test_offline import FORM, fill_tournee, log_in, ready_offline
 
 pytestmark = pytest.mark.browser
@@ -55,7 +55,7 @@ def test_a_form_changed_while_away_opens_offline_in_its_newest_version(
     # The office changes the form; the tablet's next sync brings the new version, not the page.
     deploy_tournee_version_2(app, tmp_path / "formulaires")
     page.evaluate("window.outreach.sync()")
-    page.wait_for_function(HOLDS_VERSION_2)
+    wait_until(page, HOLDS_VERSION_2)
 
     page.context.set_offline(True)
     page.reload()
