@@ -59,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         entry,
         errors,
         fixes,
+        form_admin,
         home,
         maraude,
         people,
@@ -78,11 +79,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
                       fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp, people.bp, alerts.bp,
-                      planning.bp, maraude.bp, permanences.bp):
+                      planning.bp, maraude.bp, permanences.bp, form_admin.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)
 
+    # A global, not a context value: the field macros are imported without the page's context.
+    app.jinja_env.globals["place_names"] = catalog.place_names
     zone = ZoneInfo(app.config["TIMEZONE"])
 
     @app.template_filter("local")

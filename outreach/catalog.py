@@ -2,61 +2,135 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from flask import Flask, current_app, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, inspect, select
 
 from sync.access import people_visible
 from sync.push import Actor
 from sync.schema import record
 
 from .db import db
-from .forms import FormDefinition, FormRegistry, load_definitions
+from .forms import FormDefinition, FormRegistry, definition_from, load_definitions
 from .forms.html import choice_labels
-from .models import ReferenceItem, User
+from .models import FormVersion, ReferenceItem, User
 from .roles import OFFICE_ROLES, may_fill
 
+log = logging.getLogger(__name__)
 
-def reference_values(list_key: str) -> list[str]:
-    """Return the values of a reference list's active entries (what a choice may take).
 
-    Read once per request: a batch of 500 sessions checks its site 500 times.
+def reference_values(list_key: str) -> set[str]:
+    """Return every value a reference list has had, retired ones too (what a choice may take).
+
+    A record made on a tablet before an entry was retired is still accepted. Read once per
+    request: a batch of 500 sessions checks its site 500 times.
     """
     cache = g.setdefault("reference_values", {}) if has_request_context() else {}
     if list_key not in cache:
-        query = select(ReferenceItem.value).where(
-            ReferenceItem.list_key == list_key, ReferenceItem.active.is_(True)
-        )
+        query = select(ReferenceItem.value).where(ReferenceItem.list_key == list_key)
         cache[list_key] = set(db.session.scalars(query))
     return cache[list_key]
 
 
-def reference_labels(list_key: str) -> dict[str, str]:
-    """Return value → label of a reference list's active entries, in their order.
+def reference_labels(list_key: str, offered_only: bool = False) -> dict[str, str]:
+    """Return value → label of a reference list's entries, in their order.
 
-    Read once per request: /fiches names the site of fifty sessions.
+    Retired entries are kept to name them in the records that hold them, unless only what a
+    form offers is asked for. Read once per request: /fiches names the site of fifty sessions.
     """
     cache = g.setdefault("reference_labels", {}) if has_request_context() else {}
     if list_key not in cache:
         query = (
-            select(ReferenceItem.value, ReferenceItem.label)
-            .where(ReferenceItem.list_key == list_key, ReferenceItem.active.is_(True))
+            select(ReferenceItem.value, ReferenceItem.label, ReferenceItem.active)
+            .where(ReferenceItem.list_key == list_key)
             .order_by(ReferenceItem.position, ReferenceItem.label)
         )
-        cache[list_key] = {value: label for value, label in db.session.execute(query)}
-    return dict(cache[list_key])
+        cache[list_key] = list(db.session.execute(query))
+    return {value: label for value, label, active in cache[list_key]
+            if active or not offered_only}
+
+
+class ShippedAndMadeForms:
+    """The shipped definitions (files, read once) and the versions admins made (database).
+
+    Every app server rebuilds its registry when the newest admin version it knows is not the
+    newest in the database, so several servers behind one database agree without a restart.
+    """
+
+    def __init__(self, shipped: list[FormDefinition]) -> None:
+        self.shipped = shipped
+        self.mark: int | None = None
+        self.lock = threading.Lock()
+
+    def refresh(self, app: Flask) -> None:
+        """Rebuild the app's registry if an admin made a version since it was built."""
+        mark = _newest_admin_version()
+        if mark != self.mark:
+            with self.lock:
+                if mark != self.mark:
+                    app.extensions["outreach.forms"] = self.build(admin_versions())
+                    self.mark = mark
+
+    def build(self, made: list[FormDefinition]) -> FormRegistry:
+        """Build a registry from the shipped definitions and the given admin versions.
+
+        A shipped file with the number of a version an admin already made is left out (and
+        said in the log): records were made with the admin's, which stays what that number means.
+        """
+        taken = {(d.key, d.version) for d in made}
+        shipped = []
+        for definition in self.shipped:
+            if (definition.key, definition.version) in taken:
+                log.warning("%s ignoré : la version %s de %s a été faite par un admin.",
+                            definition.source, definition.version, definition.key)
+            else:
+                shipped.append(definition)
+        return FormRegistry(shipped + made, reference_values)
+
+
+def _newest_admin_version() -> int | None:
+    cache = g if has_request_context() else None
+    if cache is not None and "forms_mark" in cache:
+        return cache.forms_mark
+    if not current_app.extensions.get("outreach.forms_table"):
+        # Before the first migration (init-db, first start) the table is not there yet.
+        if not inspect(db.engine).has_table(FormVersion.__tablename__):
+            return None
+        current_app.extensions["outreach.forms_table"] = True
+    mark = db.session.scalar(select(func.max(FormVersion.id)))
+    if cache is not None:
+        cache.forms_mark = mark
+    return mark
+
+
+def admin_versions() -> list[FormDefinition]:
+    """Return the versions admins made, as definitions."""
+    rows = db.session.scalars(select(FormVersion).order_by(FormVersion.id))
+    return [definition_from(row.definition, f"version faite le {row.created_at:%d/%m/%Y}")
+            for row in rows]
+
+
+def forget_forms_mark() -> None:
+    """Make the next registry() look at the database again (after saving a version)."""
+    if has_request_context():
+        g.pop("forms_mark", None)
 
 
 def init_app(app: Flask) -> None:
-    """Load and check every form definition once, at start: a broken one stops the app."""
-    app.extensions["outreach.forms"] = FormRegistry(
-        load_definitions(app.config["FORMS_DIR"]), reference_values
-    )
+    """Load and check every shipped form definition once, at start: a broken one stops the app."""
+    shipped = load_definitions(app.config["FORMS_DIR"])
+    app.extensions["outreach.form_sources"] = ShippedAndMadeForms(shipped)
+    app.extensions["outreach.forms"] = FormRegistry(shipped, reference_values)
 
 
 def registry() -> FormRegistry:
-    """Return the app's forms."""
-    return current_app.extensions["outreach.forms"]
+    """Return the app's forms: shipped files and the versions admins made."""
+    app = current_app._get_current_object()
+    app.extensions["outreach.form_sources"].refresh(app)
+    return app.extensions["outreach.forms"]
 
 
 def fillable(user: User) -> list[FormDefinition]:
@@ -73,10 +147,14 @@ def children_of(form_key: str) -> list[FormDefinition]:
     return [d for d in current if d.parent == form_key]
 
 
-def labels_for(definition: FormDefinition) -> dict[str, dict[str, str]]:
-    """Return, per choice field, value → label (reference lists included)."""
+def labels_for(definition: FormDefinition, offered_only: bool = False
+               ) -> dict[str, dict[str, str]]:
+    """Return, per choice field, value → label (reference lists included).
+
+    `offered_only` leaves out retired reference entries: what a form offers to choose from.
+    """
     return {
-        spec["key"]: choice_labels(spec, reference_labels(spec["choices_from"])
+        spec["key"]: choice_labels(spec, reference_labels(spec["choices_from"], offered_only)
                                    if "choices_from" in spec else None)
         for spec in definition.fields
         if spec["type"] in ("choice", "multi")
@@ -147,6 +225,31 @@ def offline_forms(user: User) -> list[dict]:
         for definition in forms.versions(key)
         if may_fill(user.role, key, forms.current(key).roles)
     ]
+
+
+def place_names() -> list[str]:
+    """Return the names of the lieux a team goes back to, offered in every place field."""
+    return sorted(reference_labels("lieux", offered_only=True).values(), key=str.casefold)
+
+
+def add_reference_entry(session, list_key: str, label: str, details: str | None = None
+                        ) -> ReferenceItem | None:
+    """Add an entry at the end of a reference list; None when one has this label already.
+
+    Its value is made from the label and never reused, as records keep it.
+    """
+    from .forms.editing import slug, unused_key
+
+    label = " ".join(label.split())
+    entries = list(session.scalars(select(ReferenceItem).where(ReferenceItem.list_key == list_key)))
+    if any(entry.label.casefold() == label.casefold() for entry in entries):
+        return None
+    value = unused_key(slug(label), {e.value for e in entries})
+    last = max((e.position for e in entries), default=0)
+    entry = ReferenceItem(list_key=list_key, value=value, label=label, position=last + 1,
+                          active=True, details=(details or "").strip() or None)
+    session.add(entry)
+    return entry
 
 
 def offline_reference() -> dict[str, list[dict]]:

@@ -24,7 +24,8 @@ from sync.content import content_hash
 from . import follow, permanences, planning
 from .db import db
 from .forms import FormRegistry
-from .models import Alert, AppState, Record, ReferenceItem, User
+from .forms.editing import add_choice, slug
+from .models import Alert, AppState, FormVersion, Record, ReferenceItem, User
 from .passwords import hash_password
 
 DEMO_PASSWORD = "ccas-demo-2026"
@@ -364,6 +365,9 @@ def load_demo(
         for position, (value, label, details) in enumerate(SITES):
             db.session.add(ReferenceItem(list_key="sites", value=value, label=label,
                                          position=position, details=details))
+        for position, label in enumerate(PLACES):
+            db.session.add(ReferenceItem(list_key="lieux", value=slug(label),
+                                         label=label, position=position))
         # The users' ids are needed as authors, and the sites to check the sessions.
         db.session.flush()
         _maraudes(demo, [ids[login] for login, _, role in DEMO_USERS if role == "maraude"])
@@ -379,6 +383,7 @@ def load_demo(
         db.session.execute(insert(Record), demo.rows)
         _assignments(seniors, ids["coordinateur"])
         _planned_sessions(demo, ids["social"], ids["coordinateur"])
+        _form_changed_by_the_admin(registry, ids["admin"], demo.cutoff - timedelta(days=3))
         db.session.add(AppState(key=MARKER, value=datetime.now(UTC).isoformat()))
         db.session.commit()
     except BaseException:
@@ -794,3 +799,18 @@ def _permanences(demo: _Demo, social: int) -> None:
         session_id = demo.add("permanence.session", session, social, start, received)
         for data, moment in accueils:
             demo.add(form, data, social, moment, received, parent_id=session_id)
+
+
+def _form_changed_by_the_admin(registry: FormRegistry, admin_id: int, when: datetime) -> None:
+    """Make the rencontre's version 2 as the admin would at /admin/formulaires (one new choice).
+
+    The demo's rencontres stay at version 1: a form at version 2 with records at version 1.
+    """
+    current = registry.current("maraude.rencontre")
+    if current.version != 1:
+        return
+    history = [d.raw for d in registry.versions("maraude.rencontre")]
+    following = add_choice(current.raw, history, "prestations", "Kit d'hygiène")
+    db.session.add(FormVersion(key="maraude.rencontre", version=following["version"],
+                               definition=following, note="choix « Kit d'hygiène » ajouté.",
+                               created_by=admin_id, created_at=when))

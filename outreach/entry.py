@@ -85,13 +85,26 @@ def fill(form_key: str):
                  else "une fiche pas encore reçue par le serveur"), status
 
 
+def _offered(definition, values: dict) -> dict[str, dict[str, str]]:
+    # A retired site is not offered, except to the record that already names it (an edit).
+    offered, every = catalog.labels_for(definition, offered_only=True), None
+    for key, labels in offered.items():
+        chosen = values.get(key)
+        for value in chosen if isinstance(chosen, list) else [chosen]:
+            if isinstance(value, str) and value not in labels:
+                every = every or catalog.labels_for(definition)
+                if value in every.get(key, {}):
+                    labels[value] = every[key][value]
+    return offered
+
+
 def _page(definition, values: dict, errors: dict, **context):
     return render_template(
         "entry.html",
         definition=definition,
         values=values,
         errors=errors,
-        labels=catalog.labels_for(definition),
+        labels=_offered(definition, values),
         children=child_links(definition),
         people=catalog.visible_people(),
         **context,

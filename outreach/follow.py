@@ -18,12 +18,12 @@ from sync import sequence
 from sync.push import Actor, apply_push
 from sync.schema import record, utcnow
 
-from . import visits
+from . import catalog, visits
 from .models import Alert, AppState, VisitAssignment
 
 log = logging.getLogger(__name__)
 WATERMARK = "followed_seq"
-FOLLOWED_FORMS = ("visite.visite", "maraude.rencontre", "permanence.accueil")
+FOLLOWED_FORMS = ("visite.visite", "maraude.rencontre", "permanence.accueil", "maraude.lieu")
 ALERT_KINDS = {
     "chute": "Chute",
     "absence_reponse": "Absence de réponse",
@@ -71,6 +71,8 @@ def catch_up(session: Session) -> int:
             _raise(session, row, *raised)
         if row.form == "visite.visite":
             _visit_made(session, row)
+        if row.form == "maraude.lieu":
+            _place_named(session, row)
     session.get(AppState, WATERMARK).value = str(upper)
     session.commit()
     return len(rows)
@@ -110,6 +112,14 @@ def _visit_made(session: Session, row) -> None:
         # Every visiteur of the senior sees the last visit's notes: send the assignment again.
         assignment.revision += 1
         assignment.change_seq = sequence.reserve(session, 1)
+
+
+def _place_named(session: Session, row) -> None:
+    """Add a lieu a team named on a tablet to the list every team's tablets offer."""
+    details = " — ".join(part for part in (row.data.get("secteur"), row.data.get("reperes"))
+                         if part)
+    if catalog.add_reference_entry(session, "lieux", row.data["nom"], details):
+        session.flush()
 
 
 def _is_latest(session: Session, assignment: VisitAssignment, day: date) -> bool:

@@ -216,3 +216,24 @@ class PlannedSession(db.Model):
     change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
 
     worker: Mapped[User] = relationship(foreign_keys=[worker_id], lazy="joined")
+
+
+class FormVersion(db.Model):
+    """A version of a form an admin made at /admin/formulaires (shipped versions are files).
+
+    Rows are never changed nor deleted: records made with a version are read with it for ever.
+    """
+
+    __tablename__ = "form_definition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (Index("uq_form_definition_key_version", "key", "version", unique=True),)

@@ -28,9 +28,10 @@ FILLER = {
     "permanence.session": "travailleur_social",
     "permanence.accueil": "travailleur_social",
     "personne": "maraude",
+    "maraude.lieu": "maraude",
 }
 MAY_FILL = {
-    "maraude": {"maraude.tournee", "maraude.rencontre", "personne"},
+    "maraude": {"maraude.tournee", "maraude.rencontre", "personne", "maraude.lieu"},
     "visiteur": {"visite.visite", "personne"},
     "travailleur_social": {"permanence.session", "permanence.accueil", "personne"},
     "coordinateur": set(FORM_KEYS),
@@ -68,6 +69,7 @@ POSTED = {
         "niveau": "identifie", "alias_prenom": "Marie", "nom": "Durand", "sexe": "femme",
         "consentement": "oui", "date_consentement": "2026-01-10", "telephone": "",
     },
+    "maraude.lieu": {"nom": "Parking du marché", "secteur": "Centre", "reperes": "Sous le pont"},
 }
 STORED = {
     "maraude.tournee": {
@@ -98,6 +100,7 @@ STORED = {
         "niveau": "identifie", "alias_prenom": "Marie", "nom": "Durand", "sexe": "femme",
         "consentement": True, "date_consentement": "2026-01-10",
     },
+    "maraude.lieu": {"nom": "Parking du marché", "secteur": "Centre", "reperes": "Sous le pont"},
 }
 
 # An invalid post per form: (field left out, field with a bad value, the bad value, the French
@@ -115,6 +118,8 @@ INVALID = {
                            'value="energie" checked'),
     "personne": ("alias_prenom", "date_consentement", "2026-13-01", "Cette date n'existe pas.",
                  'value="Durand"'),
+    "maraude.lieu": ("nom", "secteur", "x" * 501, "500 caractères au plus",
+                     "Sous le pont</textarea>"),
 }
 
 

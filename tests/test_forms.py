@@ -68,6 +68,8 @@ FULL = {
         "telephone": "06 12 34 56 78", "adresse": "3 rue des Lilas", "consentement": True,
         "date_consentement": "2026-01-10", "notes": "Préfère être appelée le matin.",
     },
+    "maraude.lieu": {"nom": "Parking du marché", "secteur": "Centre",
+                     "reperes": "Sous le pont, côté rivière."},
 }
 
 # The same forms with their required fields only.
@@ -82,6 +84,7 @@ MINIMAL = {
                            "heure_debut": "14:00", "intervenants": "Sofia"},
     "permanence.accueil": {"niveau": "anonyme", "nombre_personnes": 1, "motifs": ["budget"]},
     "personne": {"niveau": "alias", "alias_prenom": "Jojo"},
+    "maraude.lieu": {"nom": "Parvis"},
 }
 
 
@@ -568,7 +571,10 @@ def test_choices_from_reads_the_reference_list_when_checking(app):
         db.session.commit()
         clean, errors = forms.validate("permanence.session", 1, data)
         assert errors == {} and clean == data
-        for other in ("ancien_site", "gymnase", "Mairie annexe"):
+        # A retired site is still accepted: a tablet may have made the record before.
+        _, errors = forms.validate("permanence.session", 1, {**data, "site": "ancien_site"})
+        assert errors == {}
+        for other in ("gymnase", "Mairie annexe"):
             _, errors = forms.validate("permanence.session", 1, {**data, "site": other})
             assert errors == {"site": ["Choix inconnu."]}, other
 

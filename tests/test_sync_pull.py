@@ -30,7 +30,7 @@ def test_first_pull_gives_forms_reference_and_people(app, agents):
     agent.push(made)
     answer = agent.pull()
     assert {f["key"] for f in answer["forms"]} == {"maraude.tournee", "maraude.rencontre",
-                                                   "personne"}
+                                                   "personne", "maraude.lieu"}
     assert answer["reference"] == {"sites": [{"value": "tilleuls",
                                               "label": "Centre social des Tilleuls"}]}
     assert answer["people"] == [{"id": made["id"], "revision": 1, "data": made["data"]}]

@@ -24,6 +24,7 @@ FORM_KEYS = (
     "permanence.session",
     "permanence.accueil",
     "personne",
+    "maraude.lieu",
 )
 DEFINITION_KEYS = {"key", "version", "title", "description", "parent", "roles", "fields"}
 FIELD_KEYS = {"key", "label", "type", "required", "help", "choices", "choices_from", "min",
@@ -308,17 +309,20 @@ def load_definitions(directory: Path | str = FORMS_DIR) -> list[FormDefinition]:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise DefinitionError(f"{path.name} : JSON illisible ({error})") from None
-        check_definition(raw, path.name)
-        found.append(
-            FormDefinition(
-                key=raw["key"],
-                version=raw["version"],
-                title=raw["title"],
-                fields=raw["fields"],
-                raw=raw,
-                source=path.name,
-                parent=raw.get("parent"),
-                roles=raw.get("roles"),
-            )
-        )
+        found.append(definition_from(raw, path.name))
     return found
+
+
+def definition_from(raw: Any, source: str) -> FormDefinition:
+    """Check a definition (from a file or the database) and make it a FormDefinition."""
+    check_definition(raw, source)
+    return FormDefinition(
+        key=raw["key"],
+        version=raw["version"],
+        title=raw["title"],
+        fields=raw["fields"],
+        raw=raw,
+        source=source,
+        parent=raw.get("parent"),
+        roles=raw.get("roles"),
+    )

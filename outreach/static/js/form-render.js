@@ -77,6 +77,7 @@ function person(spec) {
 function place(spec) {
   const name = element("input", null, {
     type: "text", id: `f-${spec.key}`, name: `${spec.key}.label`, maxlength: 200, ...described(spec),
+    "data-place": "", autocomplete: "off",
   });
   const details = element("details");
   details.append(element("summary", "Coordonnées (seulement si utile)", {}));

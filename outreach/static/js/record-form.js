@@ -5,6 +5,7 @@ import {
 } from "./store.js";
 import { personName } from "./dom.js";
 import { drawForm } from "./form-render.js";
+import { offerPlaces } from "./places.js";
 import { guideNoAnswer, visitSaved } from "./visits.js";
 import { newId, sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
@@ -238,6 +239,7 @@ export async function wireRecordForm(form) {
   const definition = await chooseDefinition(form, page, refused);
   if (definition !== page) drawForm(form, definition, await referenceLists());
   await offerPeople(form);
+  await offerPlaces(form);
   // Opened from "Mes visites" (?personne=<id>) or "Mes permanences" (?site=…&date=…): those
   // answers are filled in already.
   if (!refused && !form.dataset.recordId) fill(form, definition, prefilled(definition));
