@@ -384,6 +384,7 @@ def load_demo(
         _assignments(seniors, ids["coordinateur"])
         _planned_sessions(demo, ids["social"], ids["coordinateur"])
         _form_changed_by_the_admin(registry, ids["admin"], demo.cutoff - timedelta(days=3))
+        _planned_tournees(demo, ids["coordinateur"])
         db.session.add(AppState(key=MARKER, value=datetime.now(UTC).isoformat()))
         db.session.commit()
     except BaseException:
@@ -801,6 +802,22 @@ def _permanences(demo: _Demo, social: int) -> None:
             demo.add(form, data, social, moment, received, parent_id=session_id)
 
 
+def _planned_tournees(demo: _Demo, coordinator: int) -> None:
+    """Plan the team's next two tournées, as the coordinateur does the day before."""
+    team = ", ".join(name.split()[0] for _, name, role in DEMO_USERS if role == "maraude")
+    planned_on = demo.cutoff - timedelta(hours=6)
+    for ahead, secteur in ((0, SECTEURS[0]), (2, SECTEURS[1])):
+        day = demo.today + timedelta(days=ahead)
+        demo.add("maraude.tournee", {"date": day.isoformat(), "heure_depart": "20:30",
+                                     "secteur": secteur, "equipe": team},
+                 coordinator, planned_on, planned_on)
+    rows = demo.rows[-2:]
+    first = sequence.reserve(db.session, len(rows))
+    for offset, row in enumerate(rows):
+        row["change_seq"] = first + offset
+    db.session.execute(insert(Record), rows)
+
+
 def _form_changed_by_the_admin(registry: FormRegistry, admin_id: int, when: datetime) -> None:
     """Make the rencontre's version 2 as the admin would at /admin/formulaires (one new choice).
 
@@ -810,7 +827,7 @@ def _form_changed_by_the_admin(registry: FormRegistry, admin_id: int, when: date
     if current.version != 1:
         return
     history = [d.raw for d in registry.versions("maraude.rencontre")]
-    following = add_choice(current.raw, history, "prestations", "Kit d'hygiène")
-    db.session.add(FormVersion(key="maraude.rencontre", version=following["version"],
-                               definition=following, note="choix « Kit d'hygiène » ajouté.",
-                               created_by=admin_id, created_at=when))
+    following = add_choice(current.raw, history, "prestations", "Protections hygiéniques")
+    db.session.add(FormVersion(
+        key="maraude.rencontre", version=following["version"], definition=following,
+        note="choix « Protections hygiéniques » ajouté.", created_by=admin_id, created_at=when))

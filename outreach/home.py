@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
 from . import catalog
 from .db import db
-from .models import Record, utcnow
+from .models import Record, User, utcnow
+from .roles import OFFICE_ROLES
 
 bp = Blueprint("home", __name__)
 OPEN_PARENT_DAYS = 2
+PLANNED_DAYS = 14
 # French genders its nouns: the button says "Nouvelle rencontre" but "Nouvel accueil".
 NEW_CHILD = {"maraude.rencontre": "Nouvelle rencontre", "permanence.accueil": "Nouvel accueil"}
 
@@ -21,6 +24,36 @@ NEW_CHILD = {"maraude.rencontre": "Nouvelle rencontre", "permanence.accueil": "N
 def new_child_label(definition) -> str:
     """Name the button that opens a child form under its parent."""
     return NEW_CHILD.get(definition.key, f"Ajouter : {definition.title}")
+
+
+def today() -> date:
+    """Return today's date in the CCAS's time zone."""
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def _team_rounds(exclude: set[str]) -> list[Record]:
+    """Return the team's tournées not yet closed, from the last days to the next two weeks.
+
+    A coordinateur plans a tournée by recording it ahead (date, secteur, équipe); any agent of
+    the maraude may also have started one: the whole team sees them (DESIGN §6, rounds shared).
+    """
+    first, last = today() - timedelta(days=OPEN_PARENT_DAYS), today() + timedelta(days=PLANNED_DAYS)
+    team = select(User.id).where(User.role.in_(("maraude", *OFFICE_ROLES)))
+    query = (
+        select(Record)
+        .where(Record.form == "maraude.tournee", Record.deleted.is_(False),
+               Record.recorded_by.in_(team),
+               Record.recorded_at >= utcnow() - timedelta(days=60))
+        .order_by(Record.recorded_at.desc())
+        .limit(200)
+    )
+    rounds = []
+    for tournee in db.session.scalars(query):
+        day = tournee.data.get("date", "")
+        if tournee.id not in exclude and not tournee.data.get("heure_retour") \
+                and first.isoformat() <= day <= last.isoformat():
+            rounds.append(tournee)
+    return sorted(rounds, key=lambda r: (r.data["date"], r.data.get("heure_depart") or ""))[:6]
 
 
 @bp.route("/")
@@ -43,6 +76,8 @@ def index():
             .limit(5)
         )
         in_progress = list(db.session.scalars(query))
+    planned = _team_rounds(exclude={r.id for r in in_progress}) \
+        if "maraude.tournee" in open_forms else []
     recent = db.session.scalars(
         select(Record)
         .where(Record.recorded_by == current_user.id, Record.deleted.is_(False))
@@ -54,7 +89,8 @@ def index():
         "home.html",
         top_level=top_level,
         children=parents_with_children,
-        in_progress=in_progress,
+        in_progress=in_progress + planned,
+        today=today(),
         recent=list(recent),
         title_of=lambda record: registry.get(record.form, record.form_version).title,
         new_child_label=new_child_label,

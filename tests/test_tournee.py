@@ -68,3 +68,31 @@ def test_other_services_do_not_see_the_round(app, round_, auth, client):
     auth.login("coordinateur")
     assert client.get(f"/tournees/{round_}").status_code == 200
     assert client.get("/tournees/inconnue").status_code == 404
+
+
+def test_a_tournee_planned_ahead_is_on_every_team_member_s_home_until_it_is_closed(app, auth):
+    from datetime import date, timedelta
+
+    add_user(app, "lea", "maraude")
+    add_user(app, "hugo", "maraude")
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    far = (date.today() + timedelta(days=30)).isoformat()
+    auth.user("coordinateur")
+    office = Tablet(app.test_client(), "coordinateur")
+    planned = item("maraude.tournee", {**TOURNEE, "date": tomorrow, "secteur": "Canal",
+                                       "equipe": "Léa, Hugo"})
+    closed = item("maraude.tournee", {**TOURNEE, "date": date.today().isoformat(),
+                                      "secteur": "Fermée", "heure_retour": "23:00"})
+    later = item("maraude.tournee", {**TOURNEE, "date": far, "secteur": "Plus tard"})
+    office.push(planned, closed, later)
+    auth.login("hugo")
+    home = auth.client.get("/").text
+    assert "Prévue" in home and "Canal" in home and "équipe : Léa, Hugo" in home
+    assert f"/saisie/maraude.rencontre?parent={planned['id']}" in home
+    assert f"/saisie/maraude.rencontre/rapide?parent={planned['id']}" in home
+    assert "Fermée" not in home and "Plus tard" not in home
+    # A visiteur has no rounds: nothing of the maraude on their home.
+    add_user(app, "vera", "visiteur")
+    auth.logout()
+    auth.login("vera")
+    assert "Canal" not in auth.client.get("/").text
