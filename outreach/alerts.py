@@ -19,7 +19,7 @@ from sync.schema import UTCDateTime, utcnow
 
 from . import audit, catalog
 from .db import db
-from .follow import ALERT_KINDS, ALERT_STATUSES
+from .follow import ALERT_STATUSES, alert_kinds
 from .models import Alert, Record
 from .roles import OFFICE_ROLES, restrict
 
@@ -60,7 +60,7 @@ def _inbox(close_error: dict | None = None, status: int = 200):
                 ("close", "Closes (les dernières)", listed("close", CLOSED_SHOWN))]
     shown = [alert for _, _, alerts in sections for alert in alerts]
     return render_template(
-        "alerts.html", sections=sections, age=age, kinds=ALERT_KINDS, close_error=close_error,
+        "alerts.html", sections=sections, age=age, kinds=alert_kinds(), close_error=close_error,
         people=_names({a.person_id for a in shown if a.person_id}),
         forms={a.record_id: _form_title(a) for a in shown},
     ), status
@@ -171,8 +171,9 @@ def alerts_for_pull(session: Session, user_id: int, seen: int,
                             Alert.change_seq <= upper).order_by(Alert.change_seq)
     )
     iso = lambda moment: moment.isoformat() if moment else None  # noqa: E731
+    kinds = alert_kinds()
     return [(alert.change_seq, {"id": alert.id, "revision": alert.revision, "data": {
-        "kind": alert.kind, "kind_label": ALERT_KINDS.get(alert.kind, alert.kind),
+        "kind": alert.kind, "kind_label": kinds.get(alert.kind, alert.kind),
         "status": alert.status, "status_label": ALERT_STATUSES[alert.status],
         "record_id": alert.record_id, "form": alert.form, "person_id": alert.person_id,
         "raised_at": iso(alert.raised_at), "taken_by_name": alert.taker.name if alert.taker

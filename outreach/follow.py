@@ -33,6 +33,17 @@ ALERT_KINDS = {
     "autre": "Autre",
     "situation_urgente": "Situation urgente",
 }
+
+
+def alert_kinds() -> dict[str, str]:
+    """Return kind → French name of every alert, kinds an admin added to the visite included."""
+    kinds = dict(ALERT_KINDS)
+    for definition in catalog.registry().versions("visite.visite"):
+        for choice in (definition.field("alerte") or {}).get("choices", ()):
+            kinds.setdefault(choice["value"], choice["label"])
+    return kinds
+
+
 ALERT_STATUSES = {"nouvelle": "Nouvelle", "prise_en_charge": "Prise en charge", "close": "Close"}
 
 

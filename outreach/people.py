@@ -21,7 +21,7 @@ from sync.schema import record
 from . import audit, catalog
 from .api.common import actor
 from .db import db
-from .follow import ALERT_KINDS, ALERT_STATUSES
+from .follow import ALERT_STATUSES, alert_kinds
 from .forms.html import show_value
 from .merge import MergeError, merge, undo
 from .models import Alert, PersonMerge, Record, VisitAssignment
@@ -137,7 +137,7 @@ def show(person_id: str):
         alerts=list(db.session.scalars(
             select(Alert).where(Alert.person_id == person.id).order_by(Alert.raised_at.desc()))),
         upcoming=_upcoming(person.id), office=current_user.role in OFFICE_ROLES,
-        alert_kinds=ALERT_KINDS, alert_statuses=ALERT_STATUSES,
+        alert_kinds=alert_kinds(), alert_statuses=ALERT_STATUSES,
         merges=list(db.session.scalars(select(PersonMerge).where(
             PersonMerge.kept_id == person.id, PersonMerge.undone_at.is_(None)))),
     )

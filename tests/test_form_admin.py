@@ -326,3 +326,24 @@ def test_only_the_admin_changes_forms_and_lists(app, auth, role, method, url):
 def test_nobody_logged_in_is_led_to_the_login_page(client, method, url):
     answer = getattr(client, method)(url)
     assert answer.status_code == 302 and "/connexion" in answer.headers["Location"]
+
+
+def test_an_alert_kind_the_admin_adds_to_the_visite_is_named_in_the_inbox(app, admin):
+    from datetime import date
+
+    from tests.sync_helpers import personne
+
+    admin.post("/admin/formulaires/visite.visite/champs/alerte/choix",
+               {"label": "Logement insalubre"})
+    add_user(app, "vera", "visiteur")
+    tablet = Tablet(app.test_client(), "vera")
+    senior = item("personne", personne())
+    visite = item("visite.visite", {
+        "personne": senior["id"], "date": date.today().isoformat(), "mode": "domicile",
+        "personne_vue": "oui", "alerte": "logement_insalubre",
+        "detail_alerte": "Moisissures dans la chambre."}, form_version=2)
+    assert [r["status"] for r in tablet.push(senior, visite)] == ["created", "created"]
+    inbox = admin.client.get("/alertes").text
+    assert "Logement insalubre" in inbox and "logement_insalubre" not in inbox
+    [alert] = tablet.pull()["alerts"]
+    assert alert["data"]["kind_label"] == "Logement insalubre"
