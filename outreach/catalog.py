@@ -196,6 +196,16 @@ class EngineForms:
         """Check a record's data against its form version."""
         return self.forms.validate(form, version, data)
 
+    def shared_with(self, stored: dict, actor: Actor) -> bool:
+        """Tell whether a record made by someone else is this actor's to change too.
+
+        A maraude team shares its rounds: any agent closes a tournée the team or the office made.
+        """
+        if stored["form"] != "maraude.tournee" or actor.role != "maraude":
+            return False
+        author = db.session.get(User, stored["recorded_by"])
+        return author is not None and author.role in ("maraude", *OFFICE_ROLES)
+
     def may_replace(self, form: str, stored: dict, incoming: dict) -> dict[str, list[str]]:
         """Refuse a change that lowers a person's level: it only rises (DESIGN §6)."""
         if form != "personne":
@@ -271,4 +281,8 @@ def offline_pages() -> list[str]:
     pages = ["/", "/a-corriger"] + [f"/saisie/{d.key}" for d in forms]
     if any(d.key == "maraude.rencontre" for d in forms):
         pages.append("/saisie/maraude.rencontre/rapide")
+        # The team's rounds in progress open offline, to be closed in the car park.
+        from .home import team_rounds
+
+        pages += [f"/tournees/{tournee.id}" for tournee in team_rounds(exclude=set())]
     return pages

@@ -151,7 +151,8 @@ def edit(record_id: str):
     definition = catalog.registry().get(stored.form, stored.form_version)
     me = actor()
     if not may_fill(current_user.role, stored.form, definition.roles) or may_change(
-        {"form": stored.form, "recorded_by": stored.recorded_by}, {"form": stored.form}, me
+        {"form": stored.form, "recorded_by": stored.recorded_by}, {"form": stored.form}, me,
+        catalog.engine_forms(),
     ):
         abort(403)
     values, errors, status = stored.data, {}, 200

@@ -31,7 +31,7 @@ def today() -> date:
     return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
-def _team_rounds(exclude: set[str]) -> list[Record]:
+def team_rounds(exclude: set[str]) -> list[Record]:
     """Return the team's tournées not yet closed, from the last days to the next two weeks.
 
     A coordinateur plans a tournée by recording it ahead (date, secteur, équipe); any agent of
@@ -76,7 +76,7 @@ def index():
             .limit(5)
         )
         in_progress = list(db.session.scalars(query))
-    planned = _team_rounds(exclude={r.id for r in in_progress}) \
+    planned = team_rounds(exclude={r.id for r in in_progress}) \
         if "maraude.tournee" in open_forms else []
     recent = db.session.scalars(
         select(Record)

@@ -27,8 +27,9 @@ def _tournee(tournee_id: str) -> Record:
     if tournee is None or tournee.deleted or tournee.form != "maraude.tournee":
         abort(404, "Tournée introuvable.")
     # A maraude team shares its rounds (DESIGN §6): any maraude agent's, not another service's.
+    # A tournée the office planned is the team's too.
     if current_user.role not in OFFICE_ROLES and db.session.get(
-            User, tournee.recorded_by).role != "maraude":
+            User, tournee.recorded_by).role not in ("maraude", *OFFICE_ROLES):
         abort(403)
     return tournee
 
@@ -74,12 +75,19 @@ def show(tournee_id: str):
             error = " ".join(m for ms in result["errors"].values() for m in ms) or (
                 "La tournée a changé entre-temps : rouvrez-la et recommencez.")
     registry = catalog.registry()
-    handed_field = next(s for s in registry.current("maraude.rencontre").fields
-                        if s["key"] == "prestations")
-    handed_labels = {c["value"]: c["label"] for c in handed_field["choices"]}
+    # Every version's labels: a choice retired since is still named in older rencontres.
+    handed_labels = {c["value"]: c["label"]
+                     for definition in registry.versions("maraude.rencontre")
+                     for spec in definition.fields if spec["key"] == "prestations"
+                     for c in spec.get("choices", ())}
     return render_template(
         "tournee.html", tournee=tournee, rencontres=rencontres, totals=totals,
         summaries={r.id: summary(r) for r in rencontres}, handed_labels=handed_labels,
         error=error, now=datetime.now(PARIS).strftime("%H:%M"),
-        may_close=current_user.role in OFFICE_ROLES or tournee.recorded_by == current_user.id,
+        may_close=current_user.role in (*OFFICE_ROLES, "maraude"),
+        # What the tablet needs to close the round with no network (close-tournee.js).
+        closing={"id": tournee.id, "form_version": tournee.form_version,
+                 "recorded_at": tournee.recorded_at.isoformat(), "revision": tournee.revision,
+                 "data": tournee.data, "people": totals["people"],
+                 "rencontres": [r.id for r in rencontres]},
     ), 400 if error else 200

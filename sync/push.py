@@ -136,7 +136,7 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
         ident = item.record["id"]
         stored = current.get(ident)
         if not item.errors and stored is not None:
-            item.errors = may_change(stored, item.record, actor)
+            item.errors = may_change(stored, item.record, actor, forms)
         if not item.errors and stored is not None and item.content_hash != stored["content_hash"]:
             # Rules between two versions of one record, the form's own (a level that only rises).
             replace = getattr(forms, "may_replace", None)
@@ -179,11 +179,18 @@ def _close_corrected(session: Session, actor: Actor, now: datetime, results: lis
                     reason="Corrigée sur la tablette et renvoyée."))
 
 
-def may_change(stored: dict, incoming: dict, actor: Actor) -> dict[str, list[str]]:
-    """Say why this actor may not change a stored record this way (empty: they may)."""
+def may_change(stored: dict, incoming: dict, actor: Actor,
+               forms: Forms | None = None) -> dict[str, list[str]]:
+    """Say why this actor may not change a stored record this way (empty: they may).
+
+    Its author and the office may; others only where the forms say a record is shared (the
+    optional hook `shared_with(stored, actor)`: a maraude team's rounds).
+    """
     if stored["form"] != incoming["form"]:
         return {"form": ["Une fiche ne change pas de formulaire."]}
-    if not actor.office and stored["recorded_by"] != actor.id:
+    shared = getattr(forms, "shared_with", None)
+    if not actor.office and stored["recorded_by"] != actor.id \
+            and not (shared and shared(stored, actor)):
         return {"id": ["Cette fiche a été faite par une autre personne : modification refusée."]}
     return {}
 

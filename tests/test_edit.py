@@ -74,11 +74,15 @@ def test_a_bad_change_is_refused_in_french_and_nothing_changes(app, auth, client
     assert _stored(app, record_id).revision == 1
 
 
-def test_another_field_worker_may_not_change_it(app, auth, client):
+def test_a_team_mate_may_change_the_team_s_tournee_another_service_may_not(app, auth, client):
     record_id = _make(auth, client)
     auth.logout()
     add_user(app, "maraude2", "maraude")
-    auth.login("maraude2")
+    auth.login("maraude2")  # a maraude team shares its rounds: any agent closes one
+    assert client.get(f"/modifier/{record_id}").status_code == 200
+    auth.logout()
+    add_user(app, "vera", "visiteur")
+    auth.login("vera")
     assert client.get(f"/modifier/{record_id}").status_code == 403
     assert auth.post(f"/modifier/{record_id}", POSTED["maraude.tournee"]).status_code == 403
     assert _stored(app, record_id).revision == 1

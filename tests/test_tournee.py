@@ -41,7 +41,7 @@ def test_the_round_adds_up_its_rencontres(app, round_, auth, client):
     assert "2</strong> rencontres" in page
     assert "4</strong> personnes (1 femme, 2 hommes, 1 non précisé)" in page
     assert "Boisson chaude × 2" in page and "1</strong> situation urgente" in page
-    assert "Clore la tournée" not in page, "only its author or the office closes it"
+    assert "Clore la tournée" in page, "any agent of the team closes a team round"
 
 
 def test_closing_sets_the_return_time_and_the_count(app, round_, auth, client):

@@ -10,6 +10,7 @@ import { wireQuickForm } from "./quick.js";
 import { showAlerts } from "./field-alerts.js";
 import { showAppointments, showSessions } from "./permanences.js";
 import { showKnownPeople } from "./known-people.js";
+import { wireClosing } from "./close-tournee.js";
 
 const RECHECK_MS = 60 * 1000;
 
@@ -73,6 +74,8 @@ if (currentUser()) {
   const quick = document.querySelector("form[data-quick-form]");
   if (quick) wireQuickForm(quick);
   if (document.getElementById("sur-la-tablette")) listToFix();
+  const closing = document.querySelector("form[data-close-tournee]");
+  if (closing) wireClosing(closing);
   // Home lists drawn from the working set, again after each pull.
   const lists = [["mes-visites", showVisits], ["mes-alertes", showAlerts],
     ["mes-permanences", showSessions], ["a-venir", showAppointments],

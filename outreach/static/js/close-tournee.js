@@ -1,0 +1,42 @@
+// "Clore la tournée" on the tablet, online or offline alike: the closed tournée leaves through
+// the outbox as a change of its record (with the revision it was read at), its count made of
+// the rencontres the server has and those still waiting on this tablet.
+import { currentUser, getMeta, queue, waiting } from "./store.js";
+import { refreshStatus } from "./status.js";
+import { sync } from "./sync.js";
+
+const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
+
+export function wireClosing(form) {
+  const tournee = JSON.parse(form.dataset.tournee);
+  const feedback = document.getElementById("close-feedback");
+  const input = form.elements.heure_retour;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!/^\d{2}:\d{2}$/.test(input.value)) {
+      feedback.className = "error";
+      feedback.textContent = "Heure attendue (HH:MM).";
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+    input.removeAttribute("aria-invalid");
+    const known = new Set(tournee.rencontres);
+    const pending = (await waiting()).filter((record) => record.form === "maraude.rencontre"
+      && record.parent_id === tournee.id && !known.has(record.id));
+    const people = pending.reduce((sum, record) => sum + (record.data.nombre_personnes || 0),
+      tournee.people);
+    const revision = Math.max(tournee.revision, (await getMeta(`revision:${tournee.id}`)) || 0);
+    await queue({
+      id: tournee.id, form: "maraude.tournee", form_version: tournee.form_version,
+      title: "Tournée de maraude", recorded_at: tournee.recorded_at, recorded_by: currentUser(),
+      parent_id: null, base_revision: revision,
+      data: { ...tournee.data, heure_retour: input.value, nombre_personnes: people },
+    });
+    feedback.className = "flash";
+    feedback.textContent = `Tournée close : ${plural(people, "personne")} `
+      + `rencontrée${people === 1 ? "" : "s"}.`;
+    await refreshStatus();
+    sync();
+  });
+}
