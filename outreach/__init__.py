@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PROXY_COUNT=int(settings.read("OUTREACH_PROXY_COUNT")),
         COORDINATION_PHONE=settings.read("OUTREACH_COORDINATION_PHONE"),
         TIMEZONE=settings.read("OUTREACH_TIMEZONE"),
+        CCAS_NAME=settings.read("OUTREACH_CCAS_NAME"),
         # A batch of 500 records fits well under this; anything bigger is refused unread (413).
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
@@ -67,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         planning,
         pwa,
         records,
+        register,
     )
     from .extensions import csrf
 
@@ -79,7 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
                       fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp, people.bp, alerts.bp,
-                      planning.bp, maraude.bp, permanences.bp, form_admin.bp):
+                      planning.bp, maraude.bp, permanences.bp, form_admin.bp, register.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)

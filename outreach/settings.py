@@ -52,6 +52,12 @@ SETTINGS = (
         "at a visite (with the senior's person to alert).",
     ),
     Setting(
+        "OUTREACH_CCAS_NAME",
+        "CCAS",
+        "The CCAS's name and town as letters sign them (the register's acknowledgement): "
+        "« CCAS de Saint-Aubin ».",
+    ),
+    Setting(
         "OUTREACH_TIMEZONE",
         "Europe/Paris",
         "The CCAS's time zone, for the times shown on pages (Indian/Reunion, America/Cayenne…); "

@@ -29,10 +29,11 @@ FILLER = {
     "permanence.accueil": "travailleur_social",
     "personne": "maraude",
     "maraude.lieu": "maraude",
+    "registre.inscription": "visiteur",
 }
 MAY_FILL = {
     "maraude": {"maraude.tournee", "maraude.rencontre", "personne", "maraude.lieu"},
-    "visiteur": {"visite.visite", "personne"},
+    "visiteur": {"visite.visite", "personne", "registre.inscription"},
     "travailleur_social": {"permanence.session", "permanence.accueil", "personne"},
     "coordinateur": set(FORM_KEYS),
     "admin": set(FORM_KEYS),
@@ -70,6 +71,12 @@ POSTED = {
         "consentement": "oui", "date_consentement": "2026-01-10", "telephone": "",
     },
     "maraude.lieu": {"nom": "Parking du marché", "secteur": "Centre", "reperes": "Sous le pont"},
+    "registre.inscription": {
+        "nom": "Durand", "prenoms": "Marie", "date_naissance": "1941-06-02",
+        "categorie": "65_ans_plus", "adresse": "3 rue des Lilas", "telephone": "05 55 12 34 56",
+        "contact_urgence": "Claire, sa fille", "telephone_urgence": "06 12 34 56 78",
+        "date_demande": "2026-05-10", "demandeur": "personne",
+    },
 }
 STORED = {
     "maraude.tournee": {
@@ -101,6 +108,12 @@ STORED = {
         "consentement": True, "date_consentement": "2026-01-10",
     },
     "maraude.lieu": {"nom": "Parking du marché", "secteur": "Centre", "reperes": "Sous le pont"},
+    "registre.inscription": {
+        "nom": "Durand", "prenoms": "Marie", "date_naissance": "1941-06-02",
+        "categorie": "65_ans_plus", "adresse": "3 rue des Lilas", "telephone": "05 55 12 34 56",
+        "contact_urgence": "Claire, sa fille", "telephone_urgence": "06 12 34 56 78",
+        "date_demande": "2026-05-10", "demandeur": "personne",
+    },
 }
 
 # An invalid post per form: (field left out, field with a bad value, the bad value, the French
@@ -120,6 +133,8 @@ INVALID = {
                  'value="Durand"'),
     "maraude.lieu": ("nom", "secteur", "x" * 501, "500 caractères au plus",
                      "Sous le pont</textarea>"),
+    "registre.inscription": ("nom", "telephone", "12 34", "Numéro de téléphone français attendu",
+                             'value="Marie"'),
 }
 
 

@@ -70,6 +70,15 @@ FULL = {
     },
     "maraude.lieu": {"nom": "Parking du marché", "secteur": "Centre",
                      "reperes": "Sous le pont, côté rivière."},
+    "registre.inscription": {
+        "nom": "Durand", "prenoms": "Marie Louise", "date_naissance": "1941-06-02",
+        "categorie": "65_ans_plus", "adresse": "3 rue des Lilas", "telephone": "05 55 12 34 56",
+        "service_domicile": "ADMR, 05 55 00 00 00", "contact_urgence": "Claire, sa fille",
+        "telephone_urgence": "+33 6 12 34 56 78", "date_demande": "2026-05-10",
+        "demandeur": "tiers", "demandeur_nom": "Claire Durand", "demandeur_qualite": "Fille",
+        "personne": PERSON, "date_confirmation": "2026-05-10", "date_retrait": "2026-09-01",
+        "notes": "3e étage sans ascenseur.",
+    },
 }
 
 # The same forms with their required fields only.
@@ -85,6 +94,12 @@ MINIMAL = {
     "permanence.accueil": {"niveau": "anonyme", "nombre_personnes": 1, "motifs": ["budget"]},
     "personne": {"niveau": "alias", "alias_prenom": "Jojo"},
     "maraude.lieu": {"nom": "Parvis"},
+    "registre.inscription": {
+        "nom": "Durand", "prenoms": "Marie", "date_naissance": "1941-06-02",
+        "categorie": "65_ans_plus", "adresse": "3 rue des Lilas", "telephone": "0555123456",
+        "contact_urgence": "Claire", "telephone_urgence": "06.12.34.56.78",
+        "date_demande": "2026-05-10", "demandeur": "personne",
+    },
 }
 
 

@@ -9,12 +9,13 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, validates_schema
 
-from .fieldtypes import FIELD_TYPES, REQUIRED, build_field
+from .fieldtypes import FIELD_TYPES, FORMATS, REQUIRED, build_field
 
 FORMS_DIR = Path(__file__).parent
 FORM_KEYS = (
@@ -25,10 +26,11 @@ FORM_KEYS = (
     "permanence.accueil",
     "personne",
     "maraude.lieu",
+    "registre.inscription",
 )
 DEFINITION_KEYS = {"key", "version", "title", "description", "parent", "roles", "fields"}
 FIELD_KEYS = {"key", "label", "type", "required", "help", "choices", "choices_from", "min",
-              "max", "part_of", "required_if", "accepted_if"}
+              "max", "part_of", "required_if", "accepted_if", "format", "age_rule"}
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 # Names the entry page already posts for itself: a field may not take them.
 RESERVED_KEYS = {"parent", "csrf_token"}
@@ -66,6 +68,10 @@ class RecordDataSchema(Schema):
                     errors.setdefault(spec["key"], []).append(accepted["message"])
             if "part_of" in spec:
                 parts.setdefault(spec["part_of"], []).append(spec)
+            if "age_rule" in spec and spec["key"] not in errors:
+                problem = age_problem(spec, data, self.definition)
+                if problem:
+                    errors.setdefault(spec["key"], []).append(problem)
         for total_key, part_specs in parts.items():
             total = data.get(total_key)
             given = [data[s["key"]] for s in part_specs if data.get(s["key"]) is not None]
@@ -76,6 +82,31 @@ class RecordDataSchema(Schema):
                     errors.setdefault(spec["key"], []).append(message)
         if errors:
             raise ValidationError(errors)
+
+
+def age_problem(spec: dict, data: dict, definition: dict) -> str | None:
+    """Say why a birth date does not meet its category's minimum age at a date, or None.
+
+    `age_rule` = {"category": field, "at": date field, "minimum": {category value: years}}:
+    the register's eligibility (65 ans et plus, 60 ans reconnu inapte, adulte handicapé).
+    """
+    rule = spec["age_rule"]
+    born, at, category = data.get(spec["key"]), data.get(rule["at"]), data.get(rule["category"])
+    if not (born and at and category) or category not in rule["minimum"]:
+        return None
+    try:
+        born_on, at_day = date.fromisoformat(born), date.fromisoformat(at)
+    except ValueError:
+        return None
+    age = at_day.year - born_on.year - ((at_day.month, at_day.day) < (born_on.month, born_on.day))
+    minimum = rule["minimum"][category]
+    if age >= minimum:
+        return None
+    categories = next(f for f in definition["fields"] if f["key"] == rule["category"])
+    label = next((c["label"] for c in categories["choices"] if c["value"] == category),
+                 category)
+    return (f"Pour « {label} », il faut avoir {minimum} ans à la date de la demande : "
+            f"la personne en a {max(age, 0)}.")
 
 
 @dataclass
@@ -150,6 +181,8 @@ def check_definition(raw: Any, source: str) -> None:
         if not isinstance(spec.get("required", False), bool):
             fail("«required» doit être true ou false", key)
         _check_choices(spec, fail)
+        if "format" in spec and (spec["type"] != "text" or spec["format"] not in FORMATS):
+            fail(f"«format» : un champ texte, et l'un de {sorted(FORMATS)}", key)
         for bound in ("min", "max"):
             if bound in spec and (
                 spec["type"] not in ("integer", "counter")
@@ -173,6 +206,20 @@ def check_definition(raw: Any, source: str) -> None:
                 or keys[condition["field"]]["type"] not in ("boolean", "choice")
             ):
                 fail("«required_if» doit nommer un champ oui/non ou à choix", spec["key"])
+        if "age_rule" in spec:
+            rule = spec["age_rule"]
+            category = keys.get(rule.get("category")) if isinstance(rule, dict) else None
+            at = keys.get(rule.get("at")) if isinstance(rule, dict) else None
+            if (
+                spec["type"] != "date" or set(rule) != {"category", "at", "minimum"}
+                or not category or "choices" not in category or not at or at["type"] != "date"
+                or not isinstance(rule["minimum"], dict)
+                or set(rule["minimum"]) != {c["value"] for c in category["choices"]}
+                or not all(isinstance(v, int) and not isinstance(v, bool)
+                           for v in rule["minimum"].values())
+            ):
+                fail("«age_rule» : une date de naissance, un champ à choix «category» dont "
+                     "chaque choix a son âge dans «minimum», une date «at»", spec["key"])
         if "accepted_if" in spec:
             # A yes/no that must be "oui" when another field says so (consent to identify).
             condition = spec["accepted_if"]

@@ -15,6 +15,11 @@ from typing import Any
 from marshmallow import ValidationError, fields
 
 REQUIRED = "Ce champ est obligatoire."
+# Shapes a text field may be asked to have ("format"), with the French message when it has not.
+FORMATS = {
+    "telephone_fr": (re.compile(r"^(?:(?:\+|00)33[\s.-]?|0)[1-9](?:[\s.-]?\d{2}){4}$"),
+                     "Numéro de téléphone français attendu (ex. 05 55 12 34 56)."),
+}
 TEXT_MAX = {"text": 500, "textarea": 5000}
 
 
@@ -25,9 +30,10 @@ def _messages() -> dict[str, str]:
 class Text(fields.Field):
     """A string of bounded length; a blank answer to a required field counts as missing."""
 
-    def __init__(self, max_length: int, **kwargs: Any) -> None:
+    def __init__(self, max_length: int, shape: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_length = max_length
+        self.shape = FORMATS.get(shape) if shape else None
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
@@ -36,6 +42,8 @@ class Text(fields.Field):
             raise ValidationError(REQUIRED)
         if len(value) > self.max_length:
             raise ValidationError(f"{self.max_length} caractères au plus ({len(value)} saisis).")
+        if self.shape and value.strip() and not self.shape[0].match(value.strip()):
+            raise ValidationError(self.shape[1])
         return value
 
 
@@ -195,7 +203,7 @@ def build_field(spec: dict, reference: Callable[[str], Iterable[str]]) -> fields
         "error_messages": _messages(),
     }
     if kind in TEXT_MAX:
-        return Text(TEXT_MAX[kind], **options)
+        return Text(TEXT_MAX[kind], spec.get("format"), **options)
     if kind in ("integer", "counter"):
         return Integer(spec.get("min"), spec.get("max"), **options)
     if kind in ("choice", "multi"):

@@ -66,7 +66,7 @@ export function check(definition, data) {
       if (needed) add(field.key, field.type === "multi" ? "Cochez au moins un choix." : REQUIRED);
       continue;
     }
-    const problem = checkValue(field, value);
+    const problem = checkValue(field, value) || (field.age_rule && ageProblem(field, data, definition));
     if (problem) add(field.key, problem);
   }
   const parts = {};
@@ -83,8 +83,32 @@ export function check(definition, data) {
   return errors;
 }
 
+// The shapes of DESIGN's text "format"s, as the server checks them (forms/fieldtypes.py).
+const FORMATS = {
+  telephone_fr: [/^(?:(?:\+|00)33[\s.-]?|0)[1-9](?:[\s.-]?\d{2}){4}$/,
+    "Numéro de téléphone français attendu (ex. 05 55 12 34 56)."],
+};
+
+// A birth date below its category's minimum age at a date (the register's eligibility).
+function ageProblem(field, data, definition) {
+  const rule = field.age_rule;
+  const [born, at, category] = [data[field.key], data[rule.at], data[rule.category]];
+  if (!born || !at || !category || !(category in rule.minimum)) return null;
+  const [by, bm, bd] = born.split("-").map(Number);
+  const [ay, am, ad] = at.split("-").map(Number);
+  const age = ay - by - ((am < bm || (am === bm && ad < bd)) ? 1 : 0);
+  const minimum = rule.minimum[category];
+  if (age >= minimum) return null;
+  const choices = definition.fields.find((f) => f.key === rule.category).choices;
+  const label = choices.find((c) => c.value === category)?.label || category;
+  return `Pour « ${label} », il faut avoir ${minimum} ans à la date de la demande : `
+    + `la personne en a ${Math.max(age, 0)}.`;
+}
+
 function checkValue(field, value) {
   const { type } = field;
+  if (field.format && FORMATS[field.format] && value.trim()
+      && !FORMATS[field.format][0].test(value.trim())) return FORMATS[field.format][1];
   if (type in TEXT_MAX && value.length > TEXT_MAX[type]) {
     return `${TEXT_MAX[type]} caractères au plus (${value.length} saisis).`;
   }

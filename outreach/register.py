@@ -1,0 +1,147 @@
+"""/registre: the commune's register of isolated elderly and disabled people living at home.
+
+Art. L121-6-1 and R121-2 to R121-12 of the Code de l'action sociale et des familles: people ask
+to be on it (or their legal representative, or a third party), the CCAS keeps it apart from any
+other file, confirms it every year before the summer watch of 1 June, and hands it to the préfet
+only when an alert plan is on. An entry is a `registre.inscription` record, so it can be made on
+a tablet during a visite, offline, and synced like any record; confirming and withdrawing are
+changes of that record (its history keeps who did what).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from . import audit, catalog, follow
+from .api.common import actor
+from .db import db
+from .forms.html import show_value
+from .home import today
+from .models import Record
+from .roles import restrict
+
+bp = Blueprint("register", __name__, url_prefix="/registre")
+restrict(bp, "coordinateur", "admin")
+FORM = "registre.inscription"
+
+
+def entries() -> list[Record]:
+    """Return every registration (withdrawn ones too), by name."""
+    rows = db.session.scalars(select(Record).where(Record.form == FORM,
+                                                   Record.deleted.is_(False)))
+    return sorted(rows, key=lambda r: (r.data["nom"].casefold(), r.data["prenoms"].casefold()))
+
+
+def age(born: str, on: date) -> int:
+    """Return a person's age on a day from their birth date (YYYY-MM-DD)."""
+    day = date.fromisoformat(born)
+    return on.year - day.year - ((on.month, on.day) < (day.month, day.day))
+
+
+def watch_start(on: date) -> date:
+    """Return the 1 June the next summer watch starts on (this year's until it has begun)."""
+    first_june = date(on.year, 6, 1)
+    return first_june if on < first_june else date(on.year + 1, 6, 1)
+
+
+def to_confirm(entry: Record, on: date) -> bool:
+    """Tell whether an entry has not been confirmed in the year before the next watch."""
+    last = entry.data.get("date_confirmation") or entry.data["date_demande"]
+    return date.fromisoformat(last) <= watch_start(on) - timedelta(days=365)
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    return catalog.labels_for(catalog.registry().current(FORM))
+
+
+@bp.get("")
+def index():
+    """List the register: who is on it, by category, and whom to confirm before 1 June."""
+    on = today()
+    everyone = entries()
+    active = [e for e in everyone if not e.data.get("date_retrait")]
+    confirming = request.args.get("a_confirmer") == "1"
+    shown = [e for e in active if to_confirm(e, on)] if confirming else active
+    labels = _labels()
+    by_category = {value: sum(1 for e in active if e.data["categorie"] == value)
+                   for value in labels["categorie"]}
+    audit.log("register.list", FORM, shown=len(shown))
+    db.session.commit()
+    return render_template(
+        "register.html", shown=shown, labels=labels, by_category=by_category,
+        active=len(active), withdrawn=len(everyone) - len(active), confirming=confirming,
+        pending=sum(1 for e in active if to_confirm(e, on)), watch=watch_start(on),
+        age=lambda entry: age(entry.data["date_naissance"], on),
+    )
+
+
+def _entry(entry_id: str) -> Record:
+    entry = db.session.get(Record, entry_id)
+    if entry is None or entry.deleted or entry.form != FORM:
+        abort(404, "Inscription introuvable.")
+    return entry
+
+
+@bp.get("/<entry_id>")
+def show(entry_id: str):
+    """Show one registration, with its acknowledgement, confirmation and withdrawal."""
+    entry = _entry(entry_id)
+    definition = catalog.registry().get(entry.form, entry.form_version)
+    labels = catalog.labels_for(definition)
+    people = catalog.visible_people()
+    rows = [(spec["label"], show_value(spec, entry.data.get(spec["key"]), labels.get(spec["key"]),
+                                       people))
+            for spec in definition.fields if entry.data.get(spec["key"]) not in (None, "", [])]
+    audit.log("register.read", f"record:{entry.id}")
+    db.session.commit()
+    return render_template("register_entry.html", entry=entry, rows=rows,
+                           today=today().isoformat(), error=request.args.get("erreur"))
+
+
+@bp.get("/<entry_id>/accuse")
+def acknowledgement(entry_id: str):
+    """Print the acknowledgement of the request (accusé de réception)."""
+    entry = _entry(entry_id)
+    audit.log("register.acknowledgement", f"record:{entry.id}")
+    db.session.commit()
+    return render_template("register_letter.html", entry=entry, labels=_labels(),
+                           ccas=current_app.config["CCAS_NAME"], today=today())
+
+
+def _change(entry: Record, changes: dict, done: str):
+    """Store a change of a registration as a new revision (exactly as a tablet's edit)."""
+    item = {"id": entry.id, "form": entry.form, "form_version": entry.form_version,
+            "parent_id": None, "recorded_at": entry.recorded_at.isoformat(),
+            "base_revision": request.form.get("revision", type=int),
+            "data": {**entry.data, **changes}}
+    [result] = follow.store(db.session, actor(), None, [item])
+    if result["status"] not in ("updated", "unchanged"):
+        message = " ".join(m for ms in result["errors"].values() for m in ms) or (
+            "L'inscription a changé entre-temps : rechargez la page et recommencez.")
+        return redirect(url_for(".show", entry_id=entry.id, erreur=message))
+    flash(done)
+    return redirect(url_for(".show", entry_id=entry.id))
+
+
+@bp.post("/<entry_id>/confirmer")
+def confirm(entry_id: str):
+    """Record that the person confirmed they want to stay on the register."""
+    entry = _entry(entry_id)
+    return _change(entry, {"date_confirmation": today().isoformat()},
+                   "Inscription confirmée pour la prochaine veille saisonnière.")
+
+
+@bp.post("/<entry_id>/retirer")
+def withdraw(entry_id: str):
+    """Take a person off the register at their request (the entry leaves the list)."""
+    entry = _entry(entry_id)
+    day = (request.form.get("date_retrait") or "").strip()
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return redirect(url_for(".show", entry_id=entry.id,
+                                erreur="Date du retrait attendue (AAAA-MM-JJ)."))
+    return _change(entry, {"date_retrait": day}, "La personne ne figure plus au registre.")
