@@ -120,12 +120,14 @@ def build_pull(
     current_fingerprint = fingerprint(forms, reference)
     upper = sequence.current(session)
     readers: dict[str, KindReader] = {"people": people_changes, **(kinds or {})}
+    # Every kind's changes carry a number of the one sequence: none past the cursor, nothing to
+    # read (the pull a tablet makes every minute while nothing happens).
     changes = sorted(
         ((seq, name, item)
          for name, read in readers.items()
          for seq, item in read(session, actor, seen, upper, page_size + 1)),
         key=lambda change: change[0],
-    )
+    ) if upper > seen else []
     more = len(changes) > page_size
     changes = changes[:page_size]
     # While pages remain, the cursor stops at the last change sent (sequence numbers are unique);
