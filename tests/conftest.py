@@ -152,7 +152,8 @@ def wait_until(page, predicate: str, timeout_ms: int = 20_000) -> None:
             const check = new Function(`return (${predicate});`);
             const deadline = Date.now() + timeoutMs;
             while (Date.now() < deadline) {
-                if (await check()) return true;
+                // A page still loading its modules has no window.outreach yet: not yet, not false.
+                try { if (await check()) return true; } catch (error) { /* try again */ }
                 await new Promise((resolve) => setTimeout(resolve, 50));
             }
             return false;

@@ -6,6 +6,7 @@ import {
 import { personName } from "./dom.js";
 import { drawForm } from "./form-render.js";
 import { offerPlaces } from "./places.js";
+import { FORMATS, ageProblem } from "./rules.js";
 import { guideNoAnswer, visitSaved } from "./visits.js";
 import { newId, sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
@@ -81,28 +82,6 @@ export function check(definition, data) {
     }
   }
   return errors;
-}
-
-// The shapes of DESIGN's text "format"s, as the server checks them (forms/fieldtypes.py).
-const FORMATS = {
-  telephone_fr: [/^(?:(?:\+|00)33[\s.-]?|0)[1-9](?:[\s.-]?\d{2}){4}$/,
-    "Numéro de téléphone français attendu (ex. 05 55 12 34 56)."],
-};
-
-// A birth date below its category's minimum age at a date (the register's eligibility).
-function ageProblem(field, data, definition) {
-  const rule = field.age_rule;
-  const [born, at, category] = [data[field.key], data[rule.at], data[rule.category]];
-  if (!born || !at || !category || !(category in rule.minimum)) return null;
-  const [by, bm, bd] = born.split("-").map(Number);
-  const [ay, am, ad] = at.split("-").map(Number);
-  const age = ay - by - ((am < bm || (am === bm && ad < bd)) ? 1 : 0);
-  const minimum = rule.minimum[category];
-  if (age >= minimum) return null;
-  const choices = definition.fields.find((f) => f.key === rule.category).choices;
-  const label = choices.find((c) => c.value === category)?.label || category;
-  return `Pour « ${label} », il faut avoir ${minimum} ans à la date de la demande : `
-    + `la personne en a ${Math.max(age, 0)}.`;
 }
 
 function checkValue(field, value) {
