@@ -163,13 +163,7 @@ def edit(record_id: str):
         clean, errors = catalog.registry().validate(definition.key, definition.version, values)
         status = 400
         if not errors:
-            # The observation keeps its time; the history says who changed it and when.
-            item = {
-                "id": stored.id, "form": stored.form, "form_version": stored.form_version,
-                "parent_id": stored.parent_id, "recorded_at": stored.recorded_at.isoformat(),
-                "base_revision": base_revision, "data": clean,
-            }
-            [result] = follow.store(db.session, me, None, [item])
+            result = follow.store_change(db.session, me, stored, clean, base_revision)
             if result["status"] in ("updated", "unchanged"):
                 flash("Fiche enregistrée.")
                 return redirect(url_for("home.index"))

@@ -165,3 +165,16 @@ def store(session: Session, actor: Actor, device_id: str | None, items: list[dic
     results = apply_push(session, actor, device_id, items, catalog.engine_forms(), author=author)
     after_store(session)
     return results
+
+
+def store_change(session: Session, actor: Actor, stored, data: dict,
+                 base_revision: int | None) -> dict:
+    """Store new data for a stored record, as a tablet's edit would; return its push result.
+
+    The observation keeps its time and its parent; the history says who changed it and when.
+    """
+    item = {"id": stored.id, "form": stored.form, "form_version": stored.form_version,
+            "parent_id": stored.parent_id, "recorded_at": stored.recorded_at.isoformat(),
+            "base_revision": base_revision, "data": data}
+    [result] = store(session, actor, None, [item])
+    return result

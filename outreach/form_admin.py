@@ -279,9 +279,7 @@ def _entries(list_key: str) -> list[ReferenceItem]:
 
 
 def _lists_page(errors: dict | None = None, status: int = 200, values: dict | None = None):
-    named = {spec.get("choices_from") for key in catalog.registry().keys()
-             for spec in catalog.registry().current(key).fields} - {None}
-    lists = {key: LISTS.get(key, (key, "")) for key in sorted(set(LISTS) | named)}
+    lists = {key: LISTS.get(key, (key, "")) for key in sorted(_list_keys())}
     return render_template("admin_lists.html", lists=lists,
                            entries={key: _entries(key) for key in lists},
                            errors=errors or {}, values=values or {}), status
@@ -306,10 +304,15 @@ def add_entry(list_key: str, label: str, details: str | None = None) -> Referenc
     return entry
 
 
+def _list_keys() -> set[str]:
+    """Return the reference lists there are: the lieux and sites, and any a form names."""
+    forms = catalog.registry()
+    named = {spec.get("choices_from") for key in forms.keys() for spec in forms.current(key).fields}
+    return set(LISTS) | (named - {None})
+
+
 def _known_list(list_key: str) -> None:
-    named = {spec.get("choices_from") for key in catalog.registry().keys()
-             for spec in catalog.registry().current(key).fields}
-    if list_key not in LISTS and list_key not in named:
+    if list_key not in _list_keys():
         abort(404, "Liste inconnue.")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -37,23 +37,24 @@ def team_rounds(exclude: set[str]) -> list[Record]:
     A coordinateur plans a tournée by recording it ahead (date, secteur, équipe); any agent of
     the maraude may also have started one: the whole team sees them (DESIGN §6, rounds shared).
     """
-    first, last = today() - timedelta(days=OPEN_PARENT_DAYS), today() + timedelta(days=PLANNED_DAYS)
-    team = select(User.id).where(User.role.in_(("maraude", *OFFICE_ROLES)))
-    query = (
-        select(Record)
-        .where(Record.form == "maraude.tournee", Record.deleted.is_(False),
-               Record.recorded_by.in_(team),
-               Record.recorded_at >= utcnow() - timedelta(days=60))
-        .order_by(Record.recorded_at.desc())
-        .limit(200)
-    )
-    rounds = []
-    for tournee in db.session.scalars(query):
-        day = tournee.data.get("date", "")
-        if tournee.id not in exclude and not tournee.data.get("heure_retour") \
-                and first.isoformat() <= day <= last.isoformat():
-            rounds.append(tournee)
-    return sorted(rounds, key=lambda r: (r.data["date"], r.data.get("heure_depart") or ""))[:6]
+    if "team_rounds" not in g:  # the home page and its list of offline pages both ask
+        first, last = (today() - timedelta(days=OPEN_PARENT_DAYS),
+                       today() + timedelta(days=PLANNED_DAYS))
+        team = select(User.id).where(User.role.in_(("maraude", *OFFICE_ROLES)))
+        query = (
+            select(Record)
+            .where(Record.form == "maraude.tournee", Record.deleted.is_(False),
+                   Record.recorded_by.in_(team),
+                   Record.recorded_at >= utcnow() - timedelta(days=60))
+            .order_by(Record.recorded_at.desc())
+            .limit(200)
+        )
+        g.team_rounds = sorted(
+            (tournee for tournee in db.session.scalars(query)
+             if not tournee.data.get("heure_retour")
+             and first.isoformat() <= tournee.data.get("date", "") <= last.isoformat()),
+            key=lambda r: (r.data["date"], r.data.get("heure_depart") or ""))
+    return [tournee for tournee in g.team_rounds if tournee.id not in exclude][:6]
 
 
 @bp.route("/")

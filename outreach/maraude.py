@@ -63,10 +63,8 @@ def show(tournee_id: str):
         else:
             closed = {**tournee.data, "heure_retour": back,
                       "nombre_personnes": totals["people"]}
-            item = {"id": tournee.id, "form": tournee.form, "form_version": tournee.form_version,
-                    "parent_id": None, "recorded_at": tournee.recorded_at.isoformat(),
-                    "base_revision": request.form.get("revision", type=int), "data": closed}
-            [result] = follow.store(db.session, actor(), None, [item])
+            result = follow.store_change(db.session, actor(), tournee, closed,
+                                         request.form.get("revision", type=int))
             if result["status"] in ("updated", "unchanged"):
                 flash(f"Tournée close : {totals['people']} personne"
                       f"{'s' if totals['people'] != 1 else ''} rencontrée"

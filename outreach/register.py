@@ -113,11 +113,8 @@ def acknowledgement(entry_id: str):
 
 def _change(entry: Record, changes: dict, done: str):
     """Store a change of a registration as a new revision (exactly as a tablet's edit)."""
-    item = {"id": entry.id, "form": entry.form, "form_version": entry.form_version,
-            "parent_id": None, "recorded_at": entry.recorded_at.isoformat(),
-            "base_revision": request.form.get("revision", type=int),
-            "data": {**entry.data, **changes}}
-    [result] = follow.store(db.session, actor(), None, [item])
+    result = follow.store_change(db.session, actor(), entry, {**entry.data, **changes},
+                                 request.form.get("revision", type=int))
     if result["status"] not in ("updated", "unchanged"):
         message = " ".join(m for ms in result["errors"].values() for m in ms) or (
             "L'inscription a changé entre-temps : rechargez la page et recommencez.")

@@ -40,6 +40,14 @@ MAY_FILL = {
 }
 
 # What the browser posts for a valid record, and the typed data stored from it.
+# Forms of text, dates and choices only: what is posted is what is stored.
+LIEU = {"nom": "Parking du marché", "secteur": "Centre", "reperes": "Sous le pont"}
+REGISTRATION = {
+    "nom": "Durand", "prenoms": "Marie", "date_naissance": "1941-06-02",
+    "categorie": "65_ans_plus", "adresse": "3 rue des Lilas", "telephone": "05 55 12 34 56",
+    "contact_urgence": "Claire, sa fille", "telephone_urgence": "06 12 34 56 78",
+    "date_demande": "2026-05-10", "demandeur": "personne",
+}
 POSTED = {
     "maraude.tournee": {
         "date": "2026-01-15", "heure_depart": "20:00", "heure_retour": "",
@@ -70,13 +78,8 @@ POSTED = {
         "niveau": "identifie", "alias_prenom": "Marie", "nom": "Durand", "sexe": "femme",
         "consentement": "oui", "date_consentement": "2026-01-10", "telephone": "",
     },
-    "maraude.lieu": {"nom": "Parking du marché", "secteur": "Centre", "reperes": "Sous le pont"},
-    "registre.inscription": {
-        "nom": "Durand", "prenoms": "Marie", "date_naissance": "1941-06-02",
-        "categorie": "65_ans_plus", "adresse": "3 rue des Lilas", "telephone": "05 55 12 34 56",
-        "contact_urgence": "Claire, sa fille", "telephone_urgence": "06 12 34 56 78",
-        "date_demande": "2026-05-10", "demandeur": "personne",
-    },
+    "maraude.lieu": LIEU,
+    "registre.inscription": REGISTRATION,
 }
 STORED = {
     "maraude.tournee": {
@@ -107,13 +110,8 @@ STORED = {
         "niveau": "identifie", "alias_prenom": "Marie", "nom": "Durand", "sexe": "femme",
         "consentement": True, "date_consentement": "2026-01-10",
     },
-    "maraude.lieu": {"nom": "Parking du marché", "secteur": "Centre", "reperes": "Sous le pont"},
-    "registre.inscription": {
-        "nom": "Durand", "prenoms": "Marie", "date_naissance": "1941-06-02",
-        "categorie": "65_ans_plus", "adresse": "3 rue des Lilas", "telephone": "05 55 12 34 56",
-        "contact_urgence": "Claire, sa fille", "telephone_urgence": "06 12 34 56 78",
-        "date_demande": "2026-05-10", "demandeur": "personne",
-    },
+    "maraude.lieu": LIEU,
+    "registre.inscription": REGISTRATION,
 }
 
 # An invalid post per form: (field left out, field with a bad value, the bad value, the French
