@@ -66,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         people,
         permanences,
         planning,
+        plans,
         pwa,
         records,
         register,
@@ -81,7 +82,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
                       fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp, people.bp, alerts.bp,
-                      planning.bp, maraude.bp, permanences.bp, form_admin.bp, register.bp):
+                      planning.bp, maraude.bp, permanences.bp, form_admin.bp, register.bp,
+                      plans.bp, plans.calls_bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)

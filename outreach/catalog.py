@@ -16,7 +16,7 @@ from sync.schema import record
 from .db import db
 from .forms import FormDefinition, FormRegistry, definition_from, load_definitions
 from .forms.html import choice_labels
-from .models import FormVersion, ReferenceItem, User
+from .models import CallTask, FormVersion, ReferenceItem, User
 from .roles import OFFICE_ROLES, may_fill
 
 log = logging.getLogger(__name__)
@@ -134,10 +134,10 @@ def registry() -> FormRegistry:
 
 
 def fillable(user: User) -> list[FormDefinition]:
-    """Return the current version of every form this user may fill."""
+    """Return the current version of every form this user may fill from the home's list."""
     forms = registry()
     current = (forms.current(key) for key in forms.keys())
-    return [d for d in current if may_fill(user.role, d.key, d.roles)]
+    return [d for d in current if d.listed and may_fill(user.role, d.key, d.roles)]
 
 
 def children_of(form_key: str) -> list[FormDefinition]:
@@ -196,11 +196,26 @@ class EngineForms:
         """Check a record's data against its form version."""
         return self.forms.validate(form, version, data)
 
+    def may_store(self, item: dict, actor: Actor) -> dict[str, list[str]]:
+        """Check what needs the database: a plan's call must name a call given to this actor."""
+        if item["form"] != "plan.appel":
+            return {}
+        from .alert_plans import may_record
+
+        return may_record(db.session, item, actor)
+
     def shared_with(self, stored: dict, actor: Actor) -> bool:
         """Tell whether a record made by someone else is this actor's to change too.
 
         A maraude team shares its rounds: any agent closes a tournée the team or the office made.
+        A plan's call is shared by the agents it was given to (given to another in between): two
+        who record it differently make a conflict for the coordinateur, not a refusal.
         """
+        if stored["form"] == "plan.appel":
+            from .alert_plans import is_callers
+
+            task = db.session.get(CallTask, stored["data"].get("tache"))
+            return task is not None and is_callers(db.session, task, actor.id)
         if stored["form"] != "maraude.tournee" or actor.role != "maraude":
             return False
         author = db.session.get(User, stored["recorded_by"])
@@ -279,6 +294,9 @@ def offline_pages() -> list[str]:
     """Return the pages this person needs with no network (DESIGN §7), for the service worker."""
     forms = fillable(current_user)
     pages = ["/", "/a-corriger"] + [f"/saisie/{d.key}" for d in forms]
+    calls = registry().current("plan.appel")
+    if calls and may_fill(current_user.role, calls.key, calls.roles):
+        pages.append("/appels")
     if any(d.key == "maraude.rencontre" for d in forms):
         pages.append("/saisie/maraude.rencontre/rapide")
         # The team's rounds in progress open offline, to be closed in the car park.

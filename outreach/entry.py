@@ -68,6 +68,8 @@ def fill(form_key: str):
         abort(404, "Formulaire inconnu.")
     if not may_fill(current_user.role, definition.key, definition.roles):
         abort(403)
+    if not definition.listed:
+        abort(404, "Cette fiche se remplit depuis son propre écran.")
     parent_id, parent = _parent(definition, request.values.get("parent"))
     values, errors, status = {}, {}, 200
     if request.method == "POST":

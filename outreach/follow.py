@@ -18,12 +18,13 @@ from sync import sequence
 from sync.push import Actor, apply_push
 from sync.schema import record, utcnow
 
-from . import catalog, visits
+from . import alert_plans, catalog, visits
 from .models import Alert, AppState, VisitAssignment
 
 log = logging.getLogger(__name__)
 WATERMARK = "followed_seq"
-FOLLOWED_FORMS = ("visite.visite", "maraude.rencontre", "permanence.accueil", "maraude.lieu")
+FOLLOWED_FORMS = ("visite.visite", "maraude.rencontre", "permanence.accueil", "maraude.lieu",
+                  "plan.appel", "registre.inscription")
 ALERT_KINDS = {
     "chute": "Chute",
     "absence_reponse": "Absence de réponse",
@@ -32,6 +33,7 @@ ALERT_KINDS = {
     "maltraitance": "Maltraitance",
     "autre": "Autre",
     "situation_urgente": "Situation urgente",
+    "injoignable": "Injoignable pendant un plan d'alerte",
 }
 
 
@@ -84,6 +86,10 @@ def catch_up(session: Session) -> int:
             _visit_made(session, row)
         if row.form == "maraude.lieu":
             _place_named(session, row)
+        if row.form == "plan.appel":
+            alert_plans.call_recorded(session, row)
+        if row.form == "registre.inscription":
+            alert_plans.entry_changed(session, row.id)
     session.get(AppState, WATERMARK).value = str(upper)
     session.commit()
     return len(rows)

@@ -1,8 +1,9 @@
 """What the pull carries beside people, for the CCAS's own work (DESIGN §3, §4).
 
 Each kind is read by the sync engine's pull under the same cursor: `visits` (a visiteur's
-seniors, when each is due, and the last visit's notes) and `alerts` (the alerts this person raised,
-and what became of them).
+seniors, when each is due, and the last visit's notes), `alerts` (the alerts this person raised,
+and what became of them), `sessions` and `appointments` (a travailleur social's), `encounters` (a
+maraude team's known people) and `calls` (the calls of an alert plan given to this person).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sync.push import Actor
 from sync.schema import record
 
 from . import catalog, visits
+from .alert_plans import call_changes
 from .alerts import alerts_for_pull
 from .forms.html import show_value
 from .models import User, VisitAssignment
@@ -128,4 +130,4 @@ def _last_met(session: Session, person_id: str, team) -> dict:
 
 KINDS: dict[str, KindReader] = {"visits": visit_changes, "alerts": alert_changes,
                                 "sessions": session_changes, "appointments": appointment_changes,
-                                "encounters": encounter_changes}
+                                "encounters": encounter_changes, "calls": call_changes}

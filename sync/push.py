@@ -44,7 +44,9 @@ class Forms(Protocol):
         """Check a record's data against its form version: (clean data, errors by field)."""
 
     # Optional: `may_replace(form, stored_data, incoming_data) -> errors by field`, the rules
-    # between a stored version and a new one (empty: the change may be stored).
+    # between a stored version and a new one (empty: the change may be stored); and
+    # `may_store(record, actor) -> errors by field`, a valid record's rules that need more than
+    # its data (it names something that must exist).
 
 
 class LostRace(Exception):
@@ -71,6 +73,9 @@ def check(items: list[dict], actor: Actor, forms: Forms, now: datetime) -> list[
         if not errors:
             clean, errors = forms.validate(found["form"], found["form_version"], found["data"])
             found["data"] = clean
+        store_rule = getattr(forms, "may_store", None)
+        if not errors and store_rule:
+            errors = store_rule(found, actor)
         if not errors:
             # One moment, one fingerprint: "…+01:00" and "…Z" name the same time.
             found["recorded_at"] = _recorded_at(found["recorded_at"]).astimezone(UTC).isoformat()

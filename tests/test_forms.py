@@ -79,6 +79,10 @@ FULL = {
         "personne": PERSON, "date_confirmation": "2026-05-10", "date_retrait": "2026-09-01",
         "notes": "3e étage sans ascenseur.",
     },
+    "plan.appel": {
+        "plan": PERSON, "tache": PERSON, "etape": "second_appel", "issue": "joint_besoin",
+        "besoins": ["eau", "courses"], "precision": "Pack d'eau demain matin",
+    },
 }
 
 # The same forms with their required fields only.
@@ -100,16 +104,19 @@ MINIMAL = {
         "contact_urgence": "Claire", "telephone_urgence": "06.12.34.56.78",
         "date_demande": "2026-05-10", "demandeur": "personne",
     },
+    "plan.appel": {"plan": PERSON, "tache": PERSON, "etape": "premier_appel",
+                   "issue": "pas_de_reponse"},
 }
 
 
 # --- The shipped definitions ---------------------------------------------------------------
 
 
-def test_the_six_shipped_forms_load_with_their_versions():
+def test_the_shipped_forms_load_with_their_versions():
     definitions = load_definitions()
     # personne v2 added "Personne à prévenir" and consent to identify: v1 records stay valid.
-    shipped = [(key, 1) for key in FORM_KEYS] + [("personne", 2)]
+    # registre.inscription v2 added the secteur the alert plans share calls by.
+    shipped = [(key, 1) for key in FORM_KEYS] + [("personne", 2), ("registre.inscription", 2)]
     assert sorted((d.key, d.version) for d in definitions) == sorted(shipped)
     assert {d.source for d in definitions} == {f"{key}.v{v}.json" for key, v in shipped}
 
@@ -117,7 +124,8 @@ def test_the_six_shipped_forms_load_with_their_versions():
 @pytest.mark.parametrize("key", FORM_KEYS)
 def test_every_shipped_field_has_a_label_and_a_known_type(registry, key):
     definition = registry.current(key)
-    assert definition.version == (2 if key == "personne" else 1) and definition.title.strip()
+    current = {"personne": 2, "registre.inscription": 2}.get(key, 1)
+    assert definition.version == current and definition.title.strip()
     for spec in definition.fields:
         assert isinstance(spec["label"], str) and spec["label"].strip(), spec
         assert spec["type"] in FIELD_TYPES, spec

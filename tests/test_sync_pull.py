@@ -29,8 +29,9 @@ def test_first_pull_gives_forms_reference_and_people(app, agents):
     made = item("personne", personne(alias_prenom="Jojo"))
     agent.push(made)
     answer = agent.pull()
+    # Every field role records the calls of an alert plan (plan.appel).
     assert {f["key"] for f in answer["forms"]} == {"maraude.tournee", "maraude.rencontre",
-                                                   "personne", "maraude.lieu"}
+                                                   "personne", "maraude.lieu", "plan.appel"}
     assert answer["reference"] == {"sites": [{"value": "tilleuls",
                                               "label": "Centre social des Tilleuls"}]}
     assert answer["people"] == [{"id": made["id"], "revision": 1, "data": made["data"]}]

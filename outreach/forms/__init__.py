@@ -27,8 +27,10 @@ FORM_KEYS = (
     "personne",
     "maraude.lieu",
     "registre.inscription",
+    "plan.appel",
 )
-DEFINITION_KEYS = {"key", "version", "title", "description", "parent", "roles", "fields"}
+DEFINITION_KEYS = {"key", "version", "title", "description", "parent", "roles", "listed",
+                   "fields"}
 FIELD_KEYS = {"key", "label", "type", "required", "help", "choices", "choices_from", "min",
               "max", "part_of", "required_if", "accepted_if", "format", "age_rule"}
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -121,6 +123,8 @@ class FormDefinition:
     source: str
     parent: str | None = None
     roles: list[str] | None = None
+    # False: filled from its own screen (a plan's call from "Mes appels"), not from the home list.
+    listed: bool = True
     schema: Schema = field(init=False, repr=False)
 
     def field(self, key: str) -> dict | None:
@@ -153,6 +157,8 @@ def check_definition(raw: Any, source: str) -> None:
         isinstance(roles, list) and all(isinstance(r, str) for r in roles)
     ):
         fail("«roles» doit être une liste de rôles")
+    if not isinstance(raw.get("listed", True), bool):
+        fail("«listed» doit valoir true ou false")
     fields = raw.get("fields")
     if not isinstance(fields, list) or not fields:
         fail("«fields» doit être une liste non vide")
@@ -372,4 +378,5 @@ def definition_from(raw: Any, source: str) -> FormDefinition:
         source=source,
         parent=raw.get("parent"),
         roles=raw.get("roles"),
+        listed=raw.get("listed", True),
     )

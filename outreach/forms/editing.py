@@ -30,12 +30,19 @@ FIELDS_THE_APP_READS = {
     "personne": {"niveau", "alias_prenom", "nom", "date_naissance", "tranche_age", "telephone",
                  "adresse", "contact_urgence", "telephone_urgence", "consentement",
                  "date_consentement", "notes"},
+    "registre.inscription": {"nom", "prenoms", "date_naissance", "categorie", "adresse",
+                             "secteur", "telephone", "service_domicile", "contact_urgence",
+                             "telephone_urgence", "date_demande", "personne",
+                             "date_confirmation", "date_retrait", "notes"},
+    "plan.appel": {"plan", "tache", "etape", "issue", "besoins", "precision"},
 }
 # Choices the application tests for: they may be renamed, not retired.
 CHOICES_THE_APP_READS = {
     "niveau": {"anonyme", "alias", "identifie"},
     "alerte": {"aucune", "absence_reponse"},
     "mode": {"domicile", "telephone"},
+    "etape": {"premier_appel", "second_appel", "personne_a_prevenir"},
+    "issue": {"joint_va_bien", "joint_besoin", "pas_de_reponse"},
 }
 # The types an admin may give a new field, with their French names.
 NEW_FIELD_TYPES = {

@@ -11,6 +11,7 @@ import { showAlerts } from "./field-alerts.js";
 import { showAppointments, showSessions } from "./permanences.js";
 import { showKnownPeople } from "./known-people.js";
 import { wireClosing } from "./close-tournee.js";
+import { showCallSummary, showCalls } from "./calls.js";
 
 const RECHECK_MS = 60 * 1000;
 
@@ -79,7 +80,7 @@ if (currentUser()) {
   // Home lists drawn from the working set, again after each pull.
   const lists = [["mes-visites", showVisits], ["mes-alertes", showAlerts],
     ["mes-permanences", showSessions], ["a-venir", showAppointments],
-    ["personnes-connues", showKnownPeople]]
+    ["personnes-connues", showKnownPeople], ["appels", showCalls], ["mes-appels", showCallSummary]]
     .map(([id, show]) => [document.getElementById(id), show]).filter(([section]) => section);
   const redraw = () => Promise.all(lists.map(([section, show]) => show(section)));
   if (lists.length) {

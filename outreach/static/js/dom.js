@@ -17,3 +17,10 @@ export const personName = (data) => [data?.alias_prenom, data?.nom].filter(Boole
 export const longDay = (day) => new Date(`${day}T12:00:00`).toLocaleDateString("fr-FR", {
   weekday: "long", day: "numeric", month: "long",
 });
+
+// A phone number that calls when touched, read out with what it is for.
+export function phoneLink(number, label) {
+  const link = element("a", number, { href: `tel:${number.replace(/[^\d+]/g, "")}` });
+  link.setAttribute("aria-label", `${label} : ${number}`);
+  return link;
+}

@@ -10,7 +10,7 @@ export function currentUser() {
 
 export function database() {
   if (!opened) {
-    opened = openDB(`outreach-${currentUser()}`, 5, {
+    opened = openDB(`outreach-${currentUser()}`, 6, {
       upgrade(db, oldVersion, newVersion, transaction) {
         if (oldVersion < 1) {
           db.createObjectStore("outbox", { keyPath: "id" }).createIndex("by_order", "queued_at");
@@ -36,6 +36,10 @@ export function database() {
         if (oldVersion < 5) {
           // A maraude team's known people: when and where each was last met, and their needs.
           db.createObjectStore("encounters", { keyPath: "id" });
+        }
+        if (oldVersion < 6) {
+          // The calls of an alert plan given to this person.
+          db.createObjectStore("calls", { keyPath: "id" });
         }
         // New kinds came before this cursor: the next pull starts again from the beginning.
         if (oldVersion >= 1) transaction.objectStore("meta").delete("cursor");
@@ -101,7 +105,7 @@ export async function requeueCorrected(record) {
 }
 
 // What a pull carries beside forms, each kept in the store of the same name.
-const KINDS = ["people", "visits", "alerts", "sessions", "appointments", "encounters"];
+const KINDS = ["people", "visits", "alerts", "sessions", "appointments", "encounters", "calls"];
 
 // One pulled page in one transaction: forms and lists replaced whole when sent, each kind's items
 // added or removed (tombstones), and the cursor moved only with them.

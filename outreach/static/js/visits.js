@@ -2,7 +2,7 @@
 // who is due this week — with what a visit needs: address, phone, the person to alert, the last
 // visit's notes. Also what a saved visite changes on the tablet before the server answers, and
 // what to do when a senior does not answer the door.
-import { element, longDay as shown, personName } from "./dom.js";
+import { element, longDay as shown, personName, phoneLink } from "./dom.js";
 import { kept, putKept } from "./store.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -30,12 +30,6 @@ function endOfWeek(today) {
   const day = fromIso(today);
   const toSunday = (7 - day.getDay()) % 7;
   return isoDay(new Date(day.getTime() + toSunday * DAY_MS));
-}
-
-function phoneLink(number, label) {
-  const link = element("a", number, { href: `tel:${number.replace(/[^\d+]/g, "")}` });
-  link.setAttribute("aria-label", `${label} : ${number}`);
-  return link;
 }
 
 function card(visit, person, today) {
