@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 from sync import sequence
 from sync.content import content_hash
 
-from . import follow, permanences, planning
+from . import demo_register, follow, permanences, planning
 from .db import db
 from .forms import FormRegistry
 from .forms.editing import add_choice, slug
@@ -161,6 +161,8 @@ ALERT_OUTCOMES = {
               "Visite de la coordinatrice le lendemain ; fille prévenue, kiné prescrit."],
     "degradation": ["Évaluation APA demandée au Département.",
                     "Aide à domicile renforcée (3 passages par semaine)."],
+    "injoignable": ["Passage à domicile du policier municipal : tout va bien, téléphone en panne.",
+                    "Trouvée chez sa voisine ; numéro de téléphone mis à jour."],
     "absence_reponse": ["Jointe le soir même : était chez sa fille.",
                         "Voisine passée : tout va bien, téléphone débranché."],
     "canicule_grand_froid": ["Appel quotidien pendant l'épisode ; ventilateur prêté.",
@@ -293,8 +295,11 @@ class _Demo:
         return datetime.combine(day, moment, PARIS)
 
     def add(self, form: str, data: dict, user_id: int, recorded: datetime, received: datetime,
-            parent_id: str | None = None, version: int = 1) -> str:
-        """Check a record against its form and keep it for the final insert; return its id."""
+            parent_id: str | None = None, version: int = 1, ident: str | None = None) -> str:
+        """Check a record against its form and keep it for the final insert; return its id.
+
+        `ident` is for records whose id is fixed elsewhere (a plan's call: by task and step).
+        """
         clean, errors = self.registry.validate(form, version, data)
         if errors:
             raise ValueError(f"demo: invalid {form} record: {errors} in {data}")
@@ -302,7 +307,7 @@ class _Demo:
         if recorded_at >= self.cutoff:
             raise ValueError(f"demo: {form} record dated {recorded_at}, not before {self.today}")
         received_at = min(max(received.astimezone(UTC), recorded_at), self.cutoff)
-        ident = self.new_id()
+        ident = ident or self.new_id()
         self.rows.append({
             "id": ident, "form": form, "form_version": version, "revision": 1,
             "parent_id": parent_id,
@@ -375,6 +380,10 @@ def load_demo(
                                   if role == "visiteur"])
         _permanences(demo, next(ids[login] for login, _, role in DEMO_USERS
                                 if role == "travailleur_social"))
+        entries = demo_register.register(demo, ids["coordinateur"], seniors)
+        plan, _ = demo_register.last_summer_plan(
+            demo, entries, [ids["visiteur"], ids["visiteur2"], ids["coordinateur"]],
+            ids["coordinateur"])
         # The order tablets would have sent them in: by arrival, a parent before its children.
         demo.rows.sort(key=lambda row: (row["received_at"], row["recorded_at"]))
         first = sequence.reserve(db.session, len(demo.rows))
@@ -393,6 +402,7 @@ def load_demo(
     # What the records set off (alerts, next visits due), as after any sync; then the office's
     # handling of the alerts: the old ones closed, a few taken in charge, the last ones new.
     follow.catch_up(db.session)
+    demo_register.close_last_summer(demo, plan, ids["coordinateur"])
     _handle_alerts(demo, ids["coordinateur"])
     return made
 

@@ -256,3 +256,31 @@ def test_permanences_are_planned_ahead(demo):
         planned = list(db.session.scalars(select(PlannedSession)))
     assert len(planned) >= 4 and all(p.day >= TODAY for p in planned)
     assert {p.site for p in planned} == {"tilleuls", "saint_martin", "villiers"}
+
+
+def test_a_register_of_about_forty_and_last_summers_closed_plan(demo):
+    """The register (some tied to visited seniors, some to confirm, two withdrawn) and a plan
+    canicule from the summer before, closed, its figures kept, its calls as records."""
+    app, _, records, _ = demo
+    from outreach import register
+    from outreach.models import AlertPlan, CallTask
+
+    entries = [r for r in records if r.form == "registre.inscription"]
+    assert 38 <= len(entries) <= 42
+    active = [e for e in entries if not e.data.get("date_retrait")]
+    assert len(entries) - len(active) == 2
+    assert {e.data["categorie"] for e in entries} == {"65_ans_plus", "60_ans_inapte",
+                                                      "adulte_handicape"}
+    assert sum(1 for e in entries if e.data.get("personne")) >= 10
+    # In March, the spring campaign is ahead: most are to confirm, not all (recent requests).
+    assert 1 <= sum(1 for e in active if register.to_confirm(e, TODAY)) < len(active)
+    with app.app_context():
+        (plan,) = db.session.scalars(select(AlertPlan)).all()
+        tasks = db.session.scalars(select(CallTask)).all()
+        assert plan.kind == "canicule" and plan.starts_on == date(2025, 7, 8)
+        assert plan.closed_at is not None and plan.figures["all"]["total"] == len(tasks)
+        assert plan.figures["all"]["reached"] + plan.figures["all"]["not_reached"] == len(tasks)
+        assert plan.figures["all"]["not_called"] == 0
+        assert all(t.action_done_at for t in tasks if t.status == "besoin")
+    calls = [r for r in records if r.form == "plan.appel"]
+    assert len(calls) >= len(tasks) and {c.data["plan"] for c in calls} == {plan.id}
