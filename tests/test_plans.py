@@ -189,7 +189,7 @@ def test_a_need_found_waits_on_the_board_until_its_follow_up(app, auth, office):
                         precision="Pack d'eau demain"))
     plan_id = call["data"]["plan_id"]
     board = auth.client.get(f"/plans/{plan_id}").text
-    assert "Besoins à suivre (1)" in board and "Pack d&#39;eau demain" in board
+    assert "Besoins signalés (1, dont 1 à traiter)" in board and "Pack d&#39;eau demain" in board
     assert "<strong>1</strong> jointe" in board
     empty = auth.client.post(f"/plans/{plan_id}/appels/{call['id']}/suite",
                              data={"note": " ", "csrf_token": auth.csrf_token})

@@ -40,7 +40,9 @@ def agent_page(browser, url, login):
     page = context.new_page()
     log_in(page, url, login)
     wait_until(page, OUTBOX_EMPTY)
-    page.goto(f"{url}/appels")
+    page.reload()
+    expect(page.locator("#mes-appels")).to_contain_text("2 appels à passer sur 2")
+    page.get_by_role("link", name="Mes appels").click()
     expect(page.locator("li.call")).to_have_count(2)
     return page
 
@@ -107,7 +109,7 @@ def test_the_board_fills_while_two_agents_call_one_of_them_offline(app, live_ser
     # The board, never reloaded, shows Ana's calls and not yet Bob's.
     expect(board).to_contain_text("1 jointe sur 4")
     expect(board).to_contain_text("Pas joints après deux appels (1)")
-    expect(board).to_contain_text("Besoins à suivre (1)")
+    expect(board).to_contain_text("Besoins signalés (1, dont 1 à traiter)")
     expect(board).to_contain_text("2 pas encore appelées")
 
     bob.context.set_offline(False)
