@@ -329,7 +329,10 @@ def called_person(session: Session, task: CallTask, source: dict | None = None) 
     """Return what a caller needs about the person of a task, from the register or the file."""
     data = source if source is not None else _source(session, [task]).get(task.id, {})
     if task.entry_id:
-        return {"name": f"{data.get('nom', '').upper()} {data.get('prenoms', '')}".strip(),
+        # A registration erased after its withdrawal keeps no name (outreach.register).
+        name = f"{data['nom'].upper()} {data.get('prenoms', '')}".strip() if data.get("nom") \
+            else "Inscription effacée"
+        return {"name": name,
                 "phone": data.get("telephone"), "address": data.get("adresse"),
                 "contact": data.get("contact_urgence"),
                 "contact_phone": data.get("telephone_urgence"),

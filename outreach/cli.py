@@ -50,6 +50,22 @@ def run(host: str, port: int, threads: int, debug: bool) -> None:
     waitress.serve(app, host=host, port=port, threads=threads, ident="outreach")
 
 
+@main.command("purge", help="Efface ce que les règles de conservation ne gardent plus.")
+@click.option("--registre-apres-jours", default=0, show_default=True, type=int,
+              help="Jours de conservation d'une inscription au registre après son retrait.")
+@with_appcontext
+def purge(registre_apres_jours: int) -> None:
+    """Erase what the retention rules no longer keep (run it every day)."""
+    from datetime import date
+
+    from .register import erase_withdrawn
+
+    if registre_apres_jours < 0:
+        raise CommandError("--registre-apres-jours doit être positif ou nul.")
+    erased = erase_withdrawn(db.session, date.today(), registre_apres_jours)
+    click.echo(f"Registre : {erased} inscription(s) retirée(s) effacée(s).")
+
+
 @main.command("init-db", help="Crée la base de données ou la met à jour (sans risque si relancé).")
 @with_appcontext
 def init_db() -> None:

@@ -13,14 +13,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from sync import sequence
+from sync.content import content_hash
+from sync.schema import quarantine, record, record_conflict, record_revision
 
 from . import audit, catalog, follow
 from .api.common import actor
 from .db import db
 from .forms.html import show_value
 from .home import today
-from .models import Record
+from .models import AuditEvent, Record
 from .roles import restrict
 
 bp = Blueprint("register", __name__, url_prefix="/registre")
@@ -72,10 +77,16 @@ def index():
     db.session.commit()
     return render_template(
         "register.html", shown=shown, labels=labels, by_category=by_category,
-        active=len(active), withdrawn=len(everyone) - len(active), confirming=confirming,
+        active=len(active), withdrawn=_withdrawn_count(), confirming=confirming,
         pending=sum(1 for e in active if to_confirm(e, on)), watch=watch_start(on),
         age=lambda entry: age(entry.data["date_naissance"], on),
     )
+
+
+def _withdrawn_count() -> int:
+    """Count the withdrawals, erased ones included (they keep their dates)."""
+    return sum(1 for data in db.session.scalars(select(Record.data).where(Record.form == FORM))
+               if data.get("date_retrait"))
 
 
 def _entry(entry_id: str) -> Record:
@@ -142,3 +153,37 @@ def withdraw(entry_id: str):
         return redirect(url_for(".show", entry_id=entry.id,
                                 erreur="Date du retrait attendue (AAAA-MM-JJ)."))
     return _change(entry, {"date_retrait": day}, "La personne ne figure plus au registre.")
+
+
+# What a withdrawn registration keeps once erased: enough to count, nothing that names anyone.
+KEPT_AFTER_WITHDRAWAL = ("categorie", "date_demande", "date_retrait")
+
+
+def erase_withdrawn(session: Session, on: date, after_days: int = 0) -> int:
+    """Erase the withdrawn registrations whose withdrawal is `after_days` old; return how many.
+
+    A person who leaves the register leaves it whole (R121-2 ff. CASF, CNIL): the entry keeps only
+    its category and dates, its history, kept conflicts and refusals go, and it is marked deleted
+    so no list, plan or export reads it again. Each erasure is in the audit log, by id only.
+    """
+    limit = (on - timedelta(days=after_days)).isoformat()
+    rows = session.execute(
+        select(record.c.id, record.c.data, record.c.form_version, record.c.revision,
+               record.c.recorded_at, record.c.parent_id)
+        .where(record.c.form == FORM, record.c.deleted.is_(False),
+               record.c.data["date_retrait"].as_string() <= limit)
+    ).all()
+    for row in rows:
+        kept = {key: row.data[key] for key in KEPT_AFTER_WITHDRAWAL if key in row.data}
+        session.execute(record.update().where(record.c.id == row.id).values(
+            data=kept, deleted=True, revision=row.revision + 1,
+            change_seq=sequence.reserve(session, 1),
+            content_hash=content_hash({"form": FORM, "form_version": row.form_version,
+                                       "parent_id": row.parent_id, "data": kept,
+                                       "recorded_at": row.recorded_at.isoformat()})))
+        for table in (record_revision, record_conflict, quarantine):
+            session.execute(delete(table).where(table.c.record_id == row.id))
+        session.add(AuditEvent(action="register.erase", target=f"record:{row.id}",
+                               details={"withdrawn_on": kept.get("date_retrait")}))
+    session.commit()
+    return len(rows)

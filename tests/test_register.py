@@ -142,3 +142,36 @@ def test_an_unknown_entry_is_404_and_a_bad_withdrawal_date_is_said(app, vera, au
                                                           "revision": "1"})
     page = auth.client.get(answer.headers["Location"]).text
     assert "Date du retrait attendue" in page
+
+
+def test_a_withdrawn_registration_is_erased_by_the_purge(app, vera, auth, runner):
+    from outreach.cli import main
+    from sync.schema import record_revision
+
+    kept, gone, recent = (registration(), registration(nom="Martin"),
+                          registration(nom="Petit"))
+    vera.push(kept, gone, recent)
+    auth.login("coordinateur")
+    auth.post(f"/registre/{gone['id']}/retirer", {"date_retrait": "2026-01-10", "revision": "1"})
+    auth.post(f"/registre/{recent['id']}/retirer", {"date_retrait": "2099-01-10",
+                                                    "revision": "1"})
+    refused = runner.invoke(main, ["purge", "--registre-apres-jours", "-1"])
+    assert refused.exit_code == 1 and "doit être positif" in refused.output
+    answer = runner.invoke(main, ["purge", "--registre-apres-jours", "30"])
+    assert answer.exit_code == 0 and "1 inscription(s) retirée(s) effacée(s)" in answer.output
+    with app.app_context():
+        erased = db.session.get(Record, gone["id"])
+        assert erased.deleted and erased.data == {"categorie": "65_ans_plus",
+                                                  "date_demande": "2026-05-10",
+                                                  "date_retrait": "2026-01-10"}
+        assert db.session.scalar(select(record_revision.c.id).where(
+            record_revision.c.record_id == gone["id"])) is None
+        assert not db.session.get(Record, recent["id"]).deleted   # withdrawal not yet due
+        assert not db.session.get(Record, kept["id"]).deleted
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "register.erase"))
+        assert event.target == f"record:{gone['id']}" and "Martin" not in str(event.details)
+    page = auth.client.get("/registre").text
+    assert "MARTIN" not in page and "<strong>2</strong> retraits" in page
+    assert auth.client.get(f"/registre/{gone['id']}").status_code == 404
+    # Run again: nothing more to erase.
+    assert "0 inscription(s)" in runner.invoke(main, ["purge"]).output
