@@ -376,20 +376,22 @@ def call_changes(session: Session, actor: Actor, seen: int, upper: int,
     plans = {plan.id: plan for plan in session.scalars(
         select(AlertPlan).where(AlertPlan.id.in_({task.plan_id for task in tasks})))}
     people = people_of(session, [t for t in tasks if plans[t.plan_id].closed_at is None])
+    categories = catalog.labels_for(catalog.registry().current(REGISTER_FORM)).get("categorie", {})
     changes = [(r.change_seq, {"id": r.task_id, "deleted": True}) for r in released]
     for task in tasks:
         plan = plans[task.plan_id]
         if plan.closed_at is not None:
             changes.append((task.change_seq, {"id": task.id, "deleted": True}))
         else:
-            changes.append((task.change_seq, _call_item(session, plan, task, people[task.id])))
+            changes.append((task.change_seq, _call_item(session, plan, task, people[task.id],
+                                                        categories)))
     return sorted(changes, key=lambda change: change[0])[:limit]
 
 
-def _call_item(session: Session, plan: AlertPlan, task: CallTask, person: dict) -> dict:
+def _call_item(session: Session, plan: AlertPlan, task: CallTask, person: dict,
+               categories: dict[str, str]) -> dict:
     from .working_set import last_visit
 
-    categories = catalog.labels_for(catalog.registry().current(REGISTER_FORM)).get("categorie", {})
     return {"id": task.id, "revision": task.revision, "data": {
         "plan_id": plan.id, "plan_title": plan_title(plan), "message": plan.message,
         "status": task.status, "status_label": STATUSES[task.status],

@@ -25,7 +25,7 @@ from .api.common import actor
 from .db import db
 from .forms.html import show_value
 from .home import today
-from .models import AuditEvent, Record
+from .models import AuditEvent, Record, VisitAssignment
 from .roles import restrict
 
 bp = Blueprint("register", __name__, url_prefix="/registre")
@@ -106,9 +106,12 @@ def show(entry_id: str):
     rows = [(spec["label"], show_value(spec, entry.data.get(spec["key"]), labels.get(spec["key"]),
                                        people))
             for spec in definition.fields if entry.data.get(spec["key"]) not in (None, "", [])]
+    visiteurs = [a.visiteur.name for a in db.session.scalars(
+        select(VisitAssignment).where(VisitAssignment.person_id == entry.data.get("personne"),
+                                      VisitAssignment.active.is_(True)))]
     audit.log("register.read", f"record:{entry.id}")
     db.session.commit()
-    return render_template("register_entry.html", entry=entry, rows=rows,
+    return render_template("register_entry.html", entry=entry, rows=rows, visiteurs=visiteurs,
                            today=today().isoformat(), error=request.args.get("erreur"))
 
 

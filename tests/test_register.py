@@ -175,3 +175,26 @@ def test_a_withdrawn_registration_is_erased_by_the_purge(app, vera, auth, runner
     assert auth.client.get(f"/registre/{gone['id']}").status_code == 404
     # Run again: nothing more to erase.
     assert "0 inscription(s)" in runner.invoke(main, ["purge"]).output
+
+
+def test_an_entry_tied_to_a_file_shows_it_and_the_visiteur(app, vera, auth):
+    from tests.conftest import csrf_from
+
+    person = item("personne", {"niveau": "alias", "alias_prenom": "Lucienne"})
+    made = registration(personne=person["id"])
+    vera.push(person, made)
+    auth.login("coordinateur")
+    form = auth.client.get("/planning/affecter")
+    auth.client.post("/planning/affecter", data={
+        "personne": person["id"], "visiteur": _id(app, "vera"),
+        "rythme": "hebdomadaire", "mode": "domicile", "debut": "2026-11-02",
+        "csrf_token": csrf_from(form.text)})
+    page = auth.client.get(f"/registre/{made['id']}").text
+    assert f'href="/personnes/{person["id"]}"' in page and "visitée par Vera" in page
+
+
+def _id(app, login):
+    from outreach.models import User
+
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.login == login))
