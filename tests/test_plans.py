@@ -246,6 +246,17 @@ def test_a_call_given_to_another_agent_moves_and_two_outcomes_make_a_conflict(ap
             record.c.form == "plan.appel")) == 1
     board = auth.client.get(f"/plans/{plan_id}").text
     assert "noté autrement par deux agents" in board and "/conflits" in board
+    # The coordinateur hears from both and keeps Bob's: the call follows, the board is clear.
+    with app.app_context():
+        conflict = db.session.scalar(select(record_conflict.c.id))
+    page = auth.client.get(f"/conflits/{conflict}")
+    assert page.status_code == 200
+    kept = auth.client.post(f"/conflits/{conflict}", data={
+        "version": "nouvelle", "revision": "1", "csrf_token": auth.csrf_token})
+    assert kept.status_code == 302
+    assert calls_of(bob)[name]["data"]["status"] == "a_rappeler"
+    board = auth.client.get(f"/plans/{plan_id}").text
+    assert "noté autrement" not in board and "<strong>0</strong> jointe" in board
 
 
 def test_closing_keeps_the_figures_and_takes_the_calls_off_the_tablets(app, auth, office):
