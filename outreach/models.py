@@ -308,3 +308,45 @@ class CallRelease(db.Model):
     change_seq: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_call_release_agent_seq", "agent_id", "change_seq"),)
+
+
+class ActivityFact(db.Model):
+    """One stored record as the figures count it: its day, person, how many people, its kind.
+
+    A summary of `record` kept by outreach.facts (rebuilt for a record each time it changes), so
+    that a year of a large CCAS is counted with indexed columns instead of reading JSON.
+    `day` is the CCAS's local day of the activity (a rencontre takes its tournée's date, so a
+    tournée past midnight stays one evening); `until` is a registration's withdrawal.
+    """
+
+    __tablename__ = "activity_fact"
+
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    form: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    person_id: Mapped[str | None] = mapped_column(String(36))
+    people: Mapped[int] = mapped_column(Integer, default=1)
+    women: Mapped[int] = mapped_column(Integer, default=0)
+    men: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    until: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_activity_fact_form_day", "form", "day", "person_id"),)
+
+
+class ActivityChoice(db.Model):
+    """One value chosen in a multiple-choice field of a record (a prestation, a need, a motif)."""
+
+    __tablename__ = "activity_choice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    form: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (Index("ix_activity_choice_form_day", "form", "day", "field", "value"),)

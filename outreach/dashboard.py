@@ -1,0 +1,230 @@
+"""/tableau-de-bord: the activity figures of any period beside the year before, and more.
+
+Their charts, the yearly rapport d'activité, and the CSV export of a form's records.
+
+Every figure comes from outreach.indicators (its definition is shown beside it); the summary
+tables are brought up to date first (outreach.facts), so what synced a second ago is counted.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, render_template, request
+from sqlalchemy import func, select
+
+from . import audit, catalog, charts, facts, follow
+from .db import db
+from .exports import form_csv
+from .home import today
+from .indicators import ACTIVITIES, INDICATORS, Fact, Period, compute_all, total
+from .roles import OFFICE_ROLES, restrict
+
+bp = Blueprint("dashboard", __name__, url_prefix="/tableau-de-bord")
+restrict(bp, *OFFICE_ROLES)
+MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+          "nov.", "déc."]
+MONTH_NAMES = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+               "septembre", "octobre", "novembre", "décembre"]
+EXPORTED_FORMS = ("maraude.tournee", "maraude.rencontre", "visite.visite", "permanence.session",
+                  "permanence.accueil", "plan.appel")
+
+
+class PeriodError(ValueError):
+    """A period the coordinateur asked for that cannot be read (said in French)."""
+
+
+def period_from(args, on: date) -> tuple[Period, str]:
+    """Read the period asked for (année, trimestre, mois, or du/au); return it and its name."""
+    try:
+        if args.get("du") or args.get("au"):
+            start, end = date.fromisoformat(args["du"]), date.fromisoformat(args["au"])
+            if end < start:
+                raise PeriodError("La fin de la période est avant son début.")
+            return Period(start, end), f"du {start:%d/%m/%Y} au {end:%d/%m/%Y}"
+        if args.get("mois"):
+            year, month = (int(part) for part in args["mois"].split("-"))
+            start = date(year, month, 1)
+            end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            return Period(start, end), f"{MONTH_NAMES[month - 1]} {year}"
+        if args.get("trimestre"):
+            year, quarter = args["trimestre"].split("-T")
+            first = 3 * (int(quarter) - 1) + 1
+            if not 1 <= int(quarter) <= 4:
+                raise ValueError
+            start = date(int(year), first, 1)
+            end = (date(int(year), first + 2, 1) + timedelta(days=32)).replace(day=1) \
+                - timedelta(days=1)
+            return Period(start, end), f"{quarter}e trimestre {year}".replace("1e", "1er")
+        year = int(args.get("annee") or on.year)
+        return Period(date(year, 1, 1), date(year, 12, 31)), f"l'année {year}"
+    except PeriodError:
+        raise
+    except (KeyError, ValueError, TypeError):
+        raise PeriodError("Période illisible : choisissez une année, un trimestre (2026-T4), un "
+                          "mois (2026-11) ou deux dates (AAAA-MM-JJ).") from None
+
+
+def _so_far(period: Period, on: date) -> Period:
+    """Stop a period that is not over at today: the year before is compared on the same days."""
+    return Period(period.start, min(period.end, on)) if period.start <= on else period
+
+
+def zone() -> ZoneInfo:
+    """Return the CCAS's time zone."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def value_labels(indicator) -> dict[str, str]:
+    """Return the French label of each value an indicator's breakdown may have."""
+    if indicator.labels is None:
+        return {}
+    form, field = indicator.labels
+    if form == "sites":
+        return catalog.reference_labels("sites")
+    if (form, field) == ("visite.visite", "alerte"):
+        return follow.alert_kinds()
+    labels: dict[str, str] = {}
+    for definition in catalog.registry().versions(form):
+        labels = catalog.labels_for(definition).get(field, {}) | labels
+    return labels
+
+
+def by_month(period: Period) -> dict[str, dict[str, int]]:
+    """Return, month by month, the rencontres, visites faites and people received."""
+    month = func.strftime("%Y-%m", Fact.day) if db.engine.dialect.name == "sqlite" \
+        else func.to_char(Fact.day, "YYYY-MM")
+    rows = db.session.execute(
+        select(month, Fact.form, func.count(), func.sum(Fact.people))
+        .where(Fact.day >= period.start, Fact.day <= period.end,
+               Fact.form.in_(("maraude.rencontre", "visite.visite", "permanence.accueil")),
+               (Fact.form != "visite.visite") | (Fact.outcome == "oui"))
+        .group_by(month, Fact.form)).all()
+    found = {key: {"rencontres": 0, "visites": 0, "accueils": 0} for key in period.months()}
+    names = {"maraude.rencontre": "rencontres", "visite.visite": "visites",
+             "permanence.accueil": "accueils"}
+    for key, form, count, _people in rows:
+        found.setdefault(key, {"rencontres": 0, "visites": 0, "accueils": 0})[names[form]] = count
+    return found
+
+
+def figures(period: Period) -> dict:
+    """Compute every figure for a period and the same days a year earlier."""
+    facts.catch_up(db.session, zone())
+    before = period.year_before()
+    now = compute_all(db.session, period, zone())
+    then = compute_all(db.session, before, zone())
+    rows = {}
+    for indicator in INDICATORS:
+        current, previous = now[indicator.key], then[indicator.key]
+        parts = []
+        if indicator.shape == "breakdown":
+            labels = value_labels(indicator)
+            for value in sorted(set(current) | set(previous),
+                                key=lambda v: (-current.get(v, 0), labels.get(v, v))):
+                parts.append((labels.get(value, value), current.get(value, 0),
+                              previous.get(value, 0)))
+        rows[indicator.key] = {"indicator": indicator, "now": current, "then": previous,
+                               "total_now": total(current), "total_then": total(previous),
+                               "parts": parts}
+    return {"rows": rows, "before": before, "months": by_month(period),
+            "months_before": by_month(before)}
+
+
+def _charts(result: dict, period: Period, label: str) -> dict[str, str]:
+    months = list(result["months"])
+    month_names = [MONTHS[int(m[5:]) - 1] + ("" if len(months) <= 12 else f" {m[2:4]}")
+                   for m in months]
+    series = [charts.Series("Rencontres", [result["months"][m]["rencontres"] for m in months],
+                            "#0b4f8a"),
+              charts.Series("Visites faites", [result["months"][m]["visites"] for m in months],
+                            "#b35900"),
+              charts.Series("Accueils", [result["months"][m]["accueils"] for m in months],
+                            "#155d27")]
+    prestations = result["rows"]["maraude.prestations"]["parts"]
+    weeks = result["rows"]["visites.semaine"]["now"]["weeks"]
+    return {
+        "months": charts.columns(f"Activité par mois, {label}", month_names, series),
+        "prestations": charts.bars("Prestations de maraude par type",
+                                   [name for name, _, _ in prestations],
+                                   [now for _, now, _ in prestations]),
+        "weeks": charts.columns("Visites faites par semaine", [
+            f"{date.fromisoformat(w):%d/%m}" for w in weeks],
+            [charts.Series("Visites faites", list(weeks.values()), "#b35900")], height=200),
+    }
+
+
+@bp.get("")
+def index():
+    """Show every figure of a period beside the same days a year earlier, with charts."""
+    on = today()
+    try:
+        asked, label = period_from(request.args, on)
+    except PeriodError as error:
+        return render_template("dashboard.html", error=str(error), today=on), 400
+    period = _so_far(asked, on)
+    result = figures(period)
+    return render_template(
+        "dashboard.html", error=None, today=on, label=label, period=period, asked=asked,
+        activities=ACTIVITIES, indicators=INDICATORS, charts=_charts(result, period, label),
+        forms={key: catalog.registry().current(key).title for key in EXPORTED_FORMS},
+        **result)
+
+
+@bp.get("/rapport")
+def report():
+    """Print the rapport d'activité of a year: each figure in a sentence, with the year before."""
+    on = today()
+    try:
+        asked, label = period_from({"annee": request.args.get("annee", "")}, on)
+    except PeriodError as error:
+        return render_template("dashboard.html", error=str(error), today=on), 400
+    period = _so_far(asked, on)
+    result = figures(period)
+    return render_template("report.html", year=asked.start.year, period=period, asked=asked,
+                           activities=ACTIVITIES, indicators=INDICATORS,
+                           charts=_charts(result, period, label),
+                           ccas=current_app.config["CCAS_NAME"], sentence=sentence, **result)
+
+
+def sentence(row: dict, year_before: int) -> str:
+    """Write one figure as a report says it: "138 rencontres contre 121 en 2025"."""
+    indicator = row["indicator"]
+    if indicator.shape == "weekly":
+        now, then = row["now"], row["then"]
+        return (f"{indicator.name} : de {now['min']} à {now['max']} (médiane {_n(now['median'])})"
+                f", contre de {then['min']} à {then['max']} (médiane {_n(then['median'])}) en "
+                f"{year_before}.")
+    text = f"{indicator.name} : {_n(row['total_now'])} contre {_n(row['total_then'])} en " \
+           f"{year_before}"
+    if row["parts"]:
+        text += " (" + ", ".join(f"{name.lower()} : {now}" for name, now, _ in row["parts"]
+                                 if now) + ")"
+    return text + "."
+
+
+def _n(value) -> str:
+    return f"{value:g}".replace(".", ",") if isinstance(value, float) else str(value)
+
+
+@bp.get("/export")
+def export():
+    """Export a form's records of a period as a French spreadsheet reads it; logged."""
+    form = request.args.get("formulaire", "")
+    if form not in EXPORTED_FORMS:
+        return render_template("dashboard.html", today=today(),
+                               error="Formulaire inconnu pour l'export."), 400
+    try:
+        period, _ = period_from(request.args, today())
+    except PeriodError as error:
+        return render_template("dashboard.html", error=str(error), today=today()), 400
+    facts.catch_up(db.session, zone())
+    text, count = form_csv(db.session, form, period)
+    audit.log("figures.export", form, start=period.start.isoformat(),
+              end=period.end.isoformat(), records=count)
+    db.session.commit()
+    name = f"{form}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
+    return Response(text, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+

@@ -1,0 +1,312 @@
+"""The activity figures' truth: a small known data set, pushed through the real sync engine,
+counted here by hand (plain Python over what was pushed, not the app's queries), and compared
+with the dashboard, the rapport d'activité and the CSV export.
+
+Edge cases, named: a person met twice in the period (counted once); a record updated after a
+conflict (counted once, at its current revision); a record at an older form version (personne
+v1); a merged person (two files, one person); a tournée that crosses midnight (its rencontres after
+midnight stay on its day); the period's boundaries (a rencontre after midnight on the first of the
+month belongs to the tournée of the day before, one on the first of the next month to the last
+day's tournée).
+"""
+
+import csv
+import io
+import re
+import statistics
+import uuid
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from outreach import facts, indicators
+from outreach.db import db
+from outreach.models import AuditEvent, ReferenceItem
+from sync.schema import record_conflict
+from tests.conftest import add_user
+from tests.sync_helpers import Tablet
+
+PARIS = ZoneInfo("Europe/Paris")
+MARCH = indicators.Period(date(2026, 3, 1), date(2026, 3, 31))
+
+
+def rec(form, data, at, parent=None, version=1, ident=None):
+    """A record as a tablet pushes it; `at` is local time in Paris ("2026-03-10 21:00")."""
+    day, hour = at.split()
+    moment = f"{day}T{hour}:00+01:00"
+    return {"id": ident or str(uuid.uuid4()), "form": form, "form_version": version,
+            "recorded_at": moment, "parent_id": parent, "base_revision": None, "data": data}
+
+
+def tournee(day, hour="20:30"):
+    return rec("maraude.tournee", {"date": day, "heure_depart": hour, "secteur": "Gare",
+                                   "equipe": "Ana, Léo"}, f"{day} {hour}")
+
+
+def rencontre(parent, at, **data):
+    base = {"lieu": {"label": "Parvis de la gare", "lat": None, "lon": None},
+            "niveau": "alias" if data.get("personne") else "anonyme", "nombre_personnes": 1}
+    return rec("maraude.rencontre", {**base, **data}, at, parent=parent["id"])
+
+
+def person(alias, sexe=None, version=2):
+    data = {"niveau": "alias", "alias_prenom": alias}
+    if sexe:
+        data["sexe"] = sexe
+    return rec("personne", data, "2025-01-05 10:00", version=version)
+
+
+@pytest.fixture
+def data_set(app, auth):
+    """Push the known data set through the API, as the tablets would; return what was pushed."""
+    for login, role in (("mara", "maraude"), ("vero", "visiteur"), ("sofi", "travailleur_social")):
+        add_user(app, login, role)
+    with app.app_context():
+        db.session.add(ReferenceItem(list_key="sites", value="tilleuls",
+                                     label="Centre social des Tilleuls", position=1))
+        db.session.commit()
+    mara, vero, sofi = (Tablet(app.test_client(), login) for login in ("mara", "vero", "sofi"))
+    momo = person("Momo", "homme", version=1)          # a record at an older form version
+    nadia, jojo, jojo_bis = person("Nadia", "femme"), person("Jojo"), person("Jojo B.")
+    jeanne, robert = person("Jeanne", "femme"), person("Robert", "homme")
+    t1, t2, t3, t4 = (tournee("2026-03-10"), tournee("2026-02-28"), tournee("2026-03-31"),
+                      tournee("2025-03-15"))
+    r3 = rencontre(t1, "2026-03-10 22:00", nombre_personnes=3, femmes=1, hommes=2,
+                   tranche_age="de_26_a_40", prestations=["boisson_chaude"])
+    rencontres = [
+        rencontre(t1, "2026-03-10 21:00", personne=momo["id"],
+                  prestations=["boisson_chaude", "repas"], besoins=["hebergement"]),
+        # Past midnight: still the tournée of the 10th; Momo met twice, counted once.
+        rencontre(t1, "2026-03-11 00:40", personne=momo["id"], prestations=["repas"],
+                  orientations=["siao_115"], situation_urgente=True, detail_urgence="Malaise"),
+        r3,
+        # The first of March past midnight: the tournée of 28 February, not March.
+        rencontre(t2, "2026-03-01 00:30", personne=nadia["id"], prestations=["duvet"]),
+        # The first of April past midnight: the tournée of 31 March, in March.
+        rencontre(t3, "2026-04-01 00:15", personne=jojo_bis["id"], prestations=["repas"]),
+        rencontre(t3, "2026-03-31 21:30", personne=jojo["id"], besoins=["sante"]),
+        rencontre(t4, "2025-03-15 21:00", nombre_personnes=2, prestations=["repas"]),
+    ]
+    assert {r["status"] for r in mara.push(momo, nadia, jojo, jojo_bis, t1, t2, t3, t4,
+                                           *rencontres)} == {"created"}
+    # r3 was counted 3 people; a second version (4 people) came in on a stale revision: a
+    # conflict, settled by the coordinateur keeping it.
+    changed = {**r3, "data": {**r3["data"], "nombre_personnes": 4, "femmes": 2, "hommes": 2}}
+    assert mara.push(changed)[0]["status"] == "conflict"
+    auth.login("coordinateur")
+    with app.app_context():
+        conflict = db.session.scalar(select(record_conflict.c.id))
+    assert auth.client.post(f"/conflits/{conflict}", data={
+        "version": "nouvelle", "revision": "1", "csrf_token": auth.csrf_token}).status_code == 302
+    rencontres[2] = changed
+    # Jojo B. is Jojo: the coordinateur merges the two files.
+    assert auth.client.post("/personnes/fusionner", data={
+        "garder": jojo["id"], "fusionner": jojo_bis["id"],
+        "csrf_token": auth.csrf_token}).status_code == 302
+    for r in rencontres:
+        if r["data"].get("personne") == jojo_bis["id"]:
+            r["data"]["personne"] = jojo["id"]
+
+    def visite(who, day, mode="domicile", seen="oui", alerte="aucune"):
+        data = {"personne": who["id"], "date": day, "mode": mode, "personne_vue": seen,
+                "alerte": alerte}
+        if alerte != "aucune":
+            data["detail_alerte"] = "Volets fermés, pas de réponse."
+        return rec("visite.visite", data, f"{day} 15:00")
+
+    visites = [visite(jeanne, "2026-03-02"), visite(jeanne, "2026-03-09", "telephone"),
+               visite(jeanne, "2026-03-16", seen="absente", alerte="absence_reponse"),
+               visite(robert, "2026-03-03"), visite(robert, "2026-04-01"),
+               visite(jeanne, "2025-03-05")]
+    assert {r["status"] for r in vero.push(jeanne, robert, *visites)} == {"created"}
+
+    def session(day):
+        return rec("permanence.session", {"site": "tilleuls", "date": day, "heure_debut": "14:00",
+                                          "intervenants": "Sofia"}, f"{day} 14:00")
+
+    ps1, ps2 = session("2026-03-05"), session("2025-03-06")
+    accueils = [
+        rec("permanence.accueil", {"niveau": "anonyme", "nombre_personnes": 2, "femmes": 2,
+                                   "motifs": ["budget"], "actions": ["information"],
+                                   "rendez_vous_suivi": "2026-03-20"},
+            "2026-03-05 14:30", parent=ps1["id"]),
+        rec("permanence.accueil", {"niveau": "alias", "personne": nadia["id"],
+                                   "nombre_personnes": 1, "motifs": ["logement", "budget"]},
+            "2026-03-05 15:00", parent=ps1["id"]),
+        rec("permanence.accueil", {"niveau": "anonyme", "nombre_personnes": 1,
+                                   "motifs": ["droits"]}, "2025-03-06 14:30", parent=ps2["id"]),
+    ]
+    assert {r["status"] for r in sofi.push(ps1, ps2, *accueils)} == {"created"}
+    return {"people": [momo, nadia, jojo, jojo_bis, jeanne, robert],
+            "tournees": [t1, t2, t3, t4], "rencontres": rencontres, "visites": visites,
+            "sessions": [ps1, ps2], "accueils": accueils}
+
+
+def by_hand(pushed: dict, period: indicators.Period) -> dict:
+    """Count every figure of the data set by hand, over the pushed records."""
+    inside = lambda day: period.start <= day <= period.end  # noqa: E731
+    tournee_day = {t["id"]: date.fromisoformat(t["data"]["date"]) for t in pushed["tournees"]}
+    session_day = {s["id"]: date.fromisoformat(s["data"]["date"]) for s in pushed["sessions"]}
+    sexes = {p["id"]: p["data"].get("sexe") for p in pushed["people"]}
+    rencontres = [r for r in pushed["rencontres"] if inside(tournee_day[r["parent_id"]])]
+    named = {r["data"]["personne"] for r in rencontres if r["data"].get("personne")}
+    anonymous = [r["data"] for r in rencontres if not r["data"].get("personne")]
+    first_met = {}
+    for r in sorted(pushed["rencontres"], key=lambda r: tournee_day[r["parent_id"]]):
+        if r["data"].get("personne"):
+            first_met.setdefault(r["data"]["personne"], tournee_day[r["parent_id"]])
+    prestations: dict[str, int] = {}
+    for r in rencontres:
+        for value in r["data"].get("prestations", []):
+            prestations[value] = prestations.get(value, 0) + r["data"]["nombre_personnes"]
+    sex = {"femme": sum(d.get("femmes", 0) for d in anonymous),
+           "homme": sum(d.get("hommes", 0) for d in anonymous)}
+    sex["non_precise"] = sum(d["nombre_personnes"] for d in anonymous) - sex["femme"] \
+        - sex["homme"]
+    for ident in named:
+        key = sexes[ident] if sexes[ident] in ("femme", "homme") else "non_precise"
+        sex[key] += 1
+    visites = [v["data"] for v in pushed["visites"]
+               if inside(date.fromisoformat(v["data"]["date"]))]
+    done = [v for v in visites if v["personne_vue"] == "oui"]
+    weeks = {monday: 0 for monday in period.weeks()}
+    for v in done:
+        day = date.fromisoformat(v["date"])
+        weeks[day - timedelta(days=day.weekday())] += 1
+    accueils = [a["data"] for a in pushed["accueils"] if inside(session_day[a["parent_id"]])]
+    return {
+        "maraude.tournees": sum(1 for d in tournee_day.values() if inside(d)),
+        "maraude.rencontres": len(rencontres),
+        "maraude.personnes": len(named),
+        "maraude.anonymes": sum(d["nombre_personnes"] for d in anonymous),
+        "maraude.nouvelles": sum(1 for d in first_met.values() if inside(d)),
+        "maraude.prestations": prestations,
+        "maraude.urgences": sum(1 for r in rencontres if r["data"].get("situation_urgente")),
+        "maraude.sexe": {k: v for k, v in sex.items() if v},
+        "visites.faites": len(done),
+        "visites.semaine": (min(weeks.values()), max(weeks.values()),
+                            statistics.median(weeks.values())),
+        "visites.reguliers": len({v["personne"] for v in done}),  # one month: once is enough
+        "visites.absences": sum(1 for v in visites if v["personne_vue"] == "absente"),
+        "visites.alertes": {v["alerte"]: 1 for v in visites if v["alerte"] != "aucune"},
+        "permanences.tenues": sum(1 for d in session_day.values() if inside(d)),
+        "permanences.personnes": len({a["personne"] for a in accueils if a.get("personne")}),
+        "permanences.anonymes": sum(a["nombre_personnes"] for a in accueils
+                                    if not a.get("personne")),
+        "permanences.motifs": _tally(a.get("motifs", []) for a in accueils),
+        "permanences.rendez_vous": sum(1 for a in accueils if a.get("rendez_vous_suivi")),
+    }
+
+
+def _tally(lists) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for values in lists:
+        for value in values:
+            counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def computed(app, period) -> dict:
+    with app.app_context():
+        facts.catch_up(db.session, PARIS)
+        return indicators.compute_all(db.session, period, PARIS)
+
+
+def test_every_figure_matches_the_count_by_hand(app, data_set):
+    got = computed(app, MARCH)
+    expected = by_hand(data_set, MARCH)
+    week = got["visites.semaine"]
+    assert (week["min"], week["max"], week["median"]) == expected.pop("visites.semaine")
+    assert got["permanences.tenues"] == {"tilleuls": expected.pop("permanences.tenues")}
+    for key, value in expected.items():
+        assert got[key] == value, key
+    # The figures the edge cases are about, said plainly.
+    assert got["maraude.personnes"] == 2            # Momo twice, Jojo and Jojo B. merged
+    assert got["maraude.anonymes"] == 4             # the settled conflict's version, once
+    assert got["maraude.rencontres"] == 5           # the 28 Feb tournée's one is not in March
+    assert got["maraude.tournees"] == 2
+
+
+def test_the_year_before_is_counted_the_same_way(app, data_set):
+    before = MARCH.year_before()
+    got, expected = computed(app, before), by_hand(data_set, before)
+    assert got["maraude.tournees"] == expected["maraude.tournees"] == 1
+    assert got["maraude.anonymes"] == expected["maraude.anonymes"] == 2
+    assert got["visites.faites"] == expected["visites.faites"] == 1
+    assert got["permanences.anonymes"] == expected["permanences.anonymes"] == 1
+
+
+def test_the_dashboard_shows_the_same_figures_beside_the_year_before(app, auth, data_set):
+    expected, before = by_hand(data_set, MARCH), by_hand(data_set, MARCH.year_before())
+    page = auth.client.get("/tableau-de-bord?du=2026-03-01&au=2026-03-31")
+    assert page.status_code == 200
+    for key in ("maraude.rencontres", "maraude.personnes", "maraude.anonymes",
+                "visites.faites", "permanences.anonymes"):
+        row = re.search(rf'<tr id="{re.escape(key)}">.*?</tr>', page.text, re.S).group(0)
+        cells = re.findall(r"<td>([^<]*)</td>", row)
+        assert cells[:2] == [str(expected[key]), str(before[key])], key
+        assert cells[2] == f"{expected[key] - before[key]:+d}"
+    assert indicators.BY_KEY["maraude.personnes"].definition in page.text
+    assert "Boisson chaude" in page.text and "<svg" in page.text
+
+
+def test_the_report_says_each_figure_in_a_sentence(app, auth, data_set, monkeypatch):
+    from outreach import dashboard
+
+    monkeypatch.setattr(dashboard, "today", lambda: date(2026, 3, 31))
+    page = auth.client.get("/tableau-de-bord/rapport?annee=2026")
+    assert page.status_code == 200
+    text = re.sub(r"\s+", " ", page.text).replace("&#39;", "'")
+    # The year so far (to 31 March) against the same days of 2025.
+    so_far = indicators.Period(date(2026, 1, 1), date(2026, 3, 31))
+    now, then = by_hand(data_set, so_far), by_hand(data_set, so_far.year_before())
+    for key, name in (("maraude.rencontres", "Rencontres"), ("visites.faites", "Visites faites"),
+                      ("maraude.personnes", "Personnes rencontrées (nommées)")):
+        assert f"{name} : {now[key]} contre {then[key]} en 2025." in text
+    assert "Chiffres du 01/01/2026 au 31/03/2026 (année en cours)" in text
+
+
+def test_the_csv_export_has_one_row_per_record_and_labels(app, auth, data_set):
+    answer = auth.client.get("/tableau-de-bord/export?formulaire=maraude.rencontre"
+                             "&du=2026-03-01&au=2026-03-31")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    text = answer.data.decode("utf-8")
+    assert text.startswith("\ufeffDate;Saisie par;Lieu;")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert len(rows) == by_hand(data_set, MARCH)["maraude.rencontres"]
+    assert {row["Date"] for row in rows} == {"10/03/2026", "31/03/2026"}
+    repas = "Prestations remises : Repas / colis alimentaire"
+    assert sum(int(row[repas]) for row in rows) == 3   # Momo twice, Jojo B. after midnight
+    assert {row["Personne"] for row in rows} >= {"Momo", "Jojo"}
+    assert any(row["Situation urgente"] == "Oui" for row in rows)
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "figures.export"))
+        assert event.target == "maraude.rencontre" and event.details["records"] == 5
+
+
+@pytest.mark.parametrize("query", ["du=2026-03-31&au=2026-03-01", "mois=2026-13",
+                                   "trimestre=2026-T5", "annee=deux"])
+def test_a_bad_period_is_said_in_french(auth, query):
+    auth.login("coordinateur")
+    page = auth.client.get(f"/tableau-de-bord?{query}")
+    assert page.status_code == 400
+    assert "Période illisible" in page.text or "avant son début" in page.text
+
+
+@pytest.mark.parametrize("role", ["maraude", "visiteur", "travailleur_social"])
+@pytest.mark.parametrize("path", ["/tableau-de-bord", "/tableau-de-bord/rapport",
+                                  "/tableau-de-bord/export?formulaire=maraude.rencontre"])
+def test_only_the_office_sees_the_figures(auth, role, path):
+    auth.login(role)
+    assert auth.client.get(path).status_code == 403
+
+
+def test_periods_month_quarter_year(auth):
+    auth.login("admin")
+    for query in ("mois=2026-02", "trimestre=2026-T1", "annee=2025", ""):
+        assert auth.client.get(f"/tableau-de-bord?{query}").status_code == 200
+    assert indicators.Period(date(2024, 2, 29), date(2024, 3, 1)).year_before() == \
+        indicators.Period(date(2023, 2, 28), date(2023, 3, 1))
