@@ -66,6 +66,34 @@ def purge(registre_apres_jours: int) -> None:
     click.echo(f"Registre : {erased} inscription(s) retirée(s) effacée(s).")
 
 
+@main.command("export-anonyme",
+              help="Écrit l'extrait anonymisé d'une année (SQLite + metadata.json pour Datasette).")
+@click.option("--annee", required=True, type=int, help="L'année à extraire.")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def export_anonymous(annee: int, file: str) -> None:
+    """Write a year's anonymised extract for an observatoire (counts only, small ones hidden)."""
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from .anonymous import write_extract
+    from .dashboard import value_labels
+    from .models import AuditEvent
+
+    path = Path(file)
+    if not path.parent.is_dir():
+        raise CommandError(f"le dossier {path.parent} n'existe pas.")
+    from datetime import date
+
+    counts = write_extract(db.session, annee, ZoneInfo(current_app.config["TIMEZONE"]), path,
+                           value_labels, date.today())
+    db.session.add(AuditEvent(action="figures.anonymous_extract", target=str(annee),
+                              details={"file": path.name, "tables": len(counts)}))
+    db.session.commit()
+    click.echo(f"Extrait anonymisé {annee} : {path} ({len(counts)} tables) et "
+               f"{path.parent / 'metadata.json'}.")
+
+
 @main.command("init-db", help="Crée la base de données ou la met à jour (sans risque si relancé).")
 @with_appcontext
 def init_db() -> None:

@@ -310,3 +310,46 @@ def test_periods_month_quarter_year(auth):
         assert auth.client.get(f"/tableau-de-bord?{query}").status_code == 200
     assert indicators.Period(date(2024, 2, 29), date(2024, 3, 1)).year_before() == \
         indicators.Period(date(2023, 2, 28), date(2023, 3, 1))
+
+
+PERSONAL = {"nom", "prenoms", "alias_prenom", "telephone", "adresse", "notes", "date_naissance",
+            "personne", "lieu", "detail_urgence", "contact_urgence", "record_id", "id"}
+
+
+def test_the_anonymised_extract_holds_counts_only_and_hides_small_ones(app, data_set, runner,
+                                                                       tmp_path):
+    import json
+
+    import sqlite_utils
+
+    from outreach.cli import main
+
+    out = tmp_path / "observatoire.db"
+    answer = runner.invoke(main, ["export-anonyme", "--annee", "2026", str(out)])
+    assert answer.exit_code == 0, answer.output
+    extract = sqlite_utils.Database(out)
+    assert {"indicateurs", "maraude_prestations", "maraude_sexe", "registre_categories",
+            "maraude_mois_secteur", "visites_par_semaine"} <= set(extract.table_names())
+    for table in extract.tables:
+        assert not set(table.columns_dict) & PERSONAL, table.name
+        for row in table.rows:
+            for column in ("nombre", "personnes", "valeur"):
+                assert row.get(column) is None or not 0 < row[column] < 5, (table.name, row)
+    # The data set is small: most breakdowns are merged into "Autres", or hidden.
+    sexes = {row["libelle"]: row["nombre"] for row in extract["maraude_sexe"].rows}
+    assert all(count >= 5 for count in sexes.values())
+    figures = {row["cle"]: row["valeur"] for row in extract["indicateurs"].rows}
+    assert figures["maraude.rencontres"] == 6 and figures["maraude.personnes"] is None
+    # Nothing typed by a person, nor a day, nor an alias, is in the file.
+    raw = out.read_bytes()
+    for secret in (b"Momo", b"Malaise", b"Parvis", b"2026-03-10"):
+        assert secret not in raw
+    metadata = json.loads((tmp_path / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["title"] == "Outreach — extrait anonymisé 2026"
+    assert "maraude_prestations" in metadata["databases"]["observatoire"]["tables"]
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.target).where(
+            AuditEvent.action == "figures.anonymous_extract")) == "2026"
+    refused = runner.invoke(main, ["export-anonyme", "--annee", "2026",
+                                   str(tmp_path / "absent" / "x.db")])
+    assert refused.exit_code == 1 and "n'existe pas" in refused.output
