@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 from sync import sequence
 from sync.content import content_hash
 
-from . import demo_register, follow, permanences, planning
+from . import demo_register, facts, follow, permanences, planning
 from .db import db
 from .forms import FormRegistry
 from .forms.editing import add_choice, slug
@@ -404,6 +404,7 @@ def load_demo(
     follow.catch_up(db.session)
     demo_register.close_last_summer(demo, plan, ids["coordinateur"])
     _handle_alerts(demo, ids["coordinateur"])
+    facts.catch_up(db.session, PARIS)  # the dashboard's summary tables, ready at first look
     return made
 
 

@@ -21,6 +21,7 @@ GUIDES = [
     ("coordinateur", "/alertes", "Nouvelles"),
     ("coordinateur", "/planning", "Planning des visites de convivialité"),
     ("coordinateur", "/plans", "Plans d'alerte"),
+    ("coordinateur", "/tableau-de-bord", "Tableau de bord"),
     ("admin", "/admin/utilisateurs", "Utilisateurs"),
     ("admin", "/admin/formulaires/maraude.rencontre", "Rencontre"),
 ]
