@@ -40,6 +40,7 @@ main.add_command(routes_command)
 def run(host: str, port: int, threads: int, debug: bool) -> None:
     """Start the server (creates or updates the database first)."""
     upgrade_schema()
+    _sum_up_figures()
     app = current_app._get_current_object()
     click.echo(f"Outreach écoute sur http://{host}:{port}/  (Ctrl+C pour arrêter)")
     if debug:
@@ -99,7 +100,17 @@ def export_anonymous(annee: int, file: str) -> None:
 def init_db() -> None:
     """Create the database or bring it to the latest schema (safe to run again)."""
     revision = upgrade_schema()
+    _sum_up_figures()
     click.echo(f"Base de données à jour (schéma {revision}).")
+
+
+def _sum_up_figures() -> None:
+    """Bring the figures' summary tables up to date (long only once, after an upgrade)."""
+    from zoneinfo import ZoneInfo
+
+    from . import facts
+
+    facts.catch_up(db.session, ZoneInfo(current_app.config["TIMEZONE"]))
 
 
 @main.command(

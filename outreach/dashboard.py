@@ -8,6 +8,7 @@ tables are brought up to date first (outreach.facts), so what synced a second ag
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from . import audit, catalog, charts, facts, follow
 from .db import db
 from .exports import form_csv
 from .home import today
-from .indicators import ACTIVITIES, INDICATORS, Fact, Period, compute_all, total
+from .indicators import ACTIVITIES, INDICATORS, Day, Period, compute_all, month_of, total
 from .roles import OFFICE_ROLES, restrict
 
 bp = Blueprint("dashboard", __name__, url_prefix="/tableau-de-bord")
@@ -92,29 +93,47 @@ def value_labels(indicator) -> dict[str, str]:
 
 
 def by_month(period: Period) -> dict[str, dict[str, int]]:
-    """Return, month by month, the rencontres, visites faites and people received."""
-    month = func.strftime("%Y-%m", Fact.day) if db.engine.dialect.name == "sqlite" \
-        else func.to_char(Fact.day, "YYYY-MM")
+    """Return, month by month, the rencontres, visites faites and accueils (daily totals)."""
+    month = month_of(db.session, Day.day)
+    wanted = {("maraude.rencontre", "records", ""): "rencontres",
+              ("visite.visite", "outcome", "oui"): "visites",
+              ("permanence.accueil", "records", ""): "accueils"}
     rows = db.session.execute(
-        select(month, Fact.form, func.count(), func.sum(Fact.people))
-        .where(Fact.day >= period.start, Fact.day <= period.end,
-               Fact.form.in_(("maraude.rencontre", "visite.visite", "permanence.accueil")),
-               (Fact.form != "visite.visite") | (Fact.outcome == "oui"))
-        .group_by(month, Fact.form)).all()
-    found = {key: {"rencontres": 0, "visites": 0, "accueils": 0} for key in period.months()}
-    names = {"maraude.rencontre": "rencontres", "visite.visite": "visites",
-             "permanence.accueil": "accueils"}
-    for key, form, count, _people in rows:
-        found.setdefault(key, {"rencontres": 0, "visites": 0, "accueils": 0})[names[form]] = count
+        select(month, Day.form, Day.measure, Day.value, func.sum(Day.n))
+        .where(Day.day >= period.start, Day.day <= period.end,
+               Day.form.in_({form for form, _, _ in wanted}),
+               Day.measure.in_(("records", "outcome")))
+        .group_by(month, Day.form, Day.measure, Day.value)).all()
+    found = {key: dict.fromkeys(wanted.values(), 0) for key in period.months()}
+    for key, form, measure, value, count in rows:
+        name = wanted.get((form, measure, value))
+        if name:
+            found.setdefault(key, dict.fromkeys(wanted.values(), 0))[name] = count
     return found
 
 
 def figures(period: Period) -> dict:
-    """Compute every figure for a period and the same days a year earlier."""
+    """Compute every figure for a period and the same days a year earlier.
+
+    The year before is computed at the same time on a second connection (SQLite releases
+    Python's lock while it reads): the page waits for the slower of the two, not their sum.
+    """
     facts.catch_up(db.session, zone())
     before = period.year_before()
-    now = compute_all(db.session, period, zone())
-    then = compute_all(db.session, before, zone())
+    app = current_app._get_current_object()
+
+    def year_before() -> tuple[dict, dict]:
+        """Compute the year before's figures in a context (and session) of its own."""
+        with app.app_context():
+            try:
+                return compute_all(db.session, before, zone()), by_month(before)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        earlier = pool.submit(year_before)
+        now, months = compute_all(db.session, period, zone()), by_month(period)
+        then, months_before = earlier.result()
     rows = {}
     for indicator in INDICATORS:
         current, previous = now[indicator.key], then[indicator.key]
@@ -128,8 +147,7 @@ def figures(period: Period) -> dict:
         rows[indicator.key] = {"indicator": indicator, "now": current, "then": previous,
                                "total_now": total(current), "total_then": total(previous),
                                "parts": parts}
-    return {"rows": rows, "before": before, "months": by_month(period),
-            "months_before": by_month(before)}
+    return {"rows": rows, "before": before, "months": months, "months_before": months_before}
 
 
 def _charts(result: dict, period: Period, label: str) -> dict[str, str]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from sync import sequence
 from sync.schema import record
 
-from .models import ActivityChoice, ActivityFact, AppState
+from .models import ActivityChoice, ActivityDay, ActivityFact, AppState
 
 WATERMARK = "facts_seq"
 COUNTED_FORMS = ("maraude.tournee", "maraude.rencontre", "visite.visite", "permanence.session",
@@ -44,6 +44,7 @@ def catch_up(session: Session, zone: tzinfo) -> int:
     seen = int(session.get(AppState, WATERMARK).value)
     upper = sequence.current(session)
     read = 0
+    touched: set[tuple[str, date]] = set()
     while seen < upper:
         rows = session.execute(
             select(record.c.id, record.c.form, record.c.data, record.c.recorded_at,
@@ -59,20 +60,28 @@ def catch_up(session: Session, zone: tzinfo) -> int:
             select(record.c.id, record.c.form, record.c.data, record.c.recorded_at,
                    record.c.parent_id, record.c.deleted)
             .where(record.c.parent_id.in_(parents))).all() if parents else []
-        summarise(session, [*rows, *children], zone)
+        touched |= summarise(session, [*rows, *children], zone)
         read += len(rows)
         seen = rows[-1].change_seq
+    add_up(session, touched)
     session.get(AppState, WATERMARK).value = str(upper)
     session.commit()
     return read
 
 
-def summarise(session: Session, rows: Iterable, zone: tzinfo) -> None:
-    """Replace the facts of these records by what their current data says."""
+def summarise(session: Session, rows: Iterable, zone: tzinfo) -> set[tuple[str, date]]:
+    """Replace the facts of these records by what their current data says.
+
+    Return the (form, day) pairs whose daily totals must be added up again.
+    """
     rows = list({row.id: row for row in rows}.values())
     ids = [row.id for row in rows]
+    touched: set[tuple[str, date]] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
+        touched |= {(form, day) for form, day in session.execute(
+            select(ActivityFact.form, ActivityFact.day)
+            .where(ActivityFact.record_id.in_(chunk)))}
         session.execute(delete(ActivityFact).where(ActivityFact.record_id.in_(chunk)))
         session.execute(delete(ActivityChoice).where(ActivityChoice.record_id.in_(chunk)))
     parent_ids = {row.parent_id for row in rows if row.parent_id}
@@ -94,6 +103,78 @@ def summarise(session: Session, rows: Iterable, zone: tzinfo) -> None:
         session.execute(insert(ActivityFact), facts)
     if choices:
         session.execute(insert(ActivityChoice), choices)
+    return touched | {(fact["form"], fact["day"]) for fact in facts}
+
+
+def add_up(session: Session, touched: set[tuple[str, date]]) -> None:
+    """Add up again the daily totals of the touched (form, day) pairs, from the facts."""
+    by_form: dict[str, set[date]] = {}
+    for form, day in touched:
+        by_form.setdefault(form, set()).add(day)
+    for form, days in by_form.items():
+        days = sorted(days)
+        for start in range(0, len(days), 400):
+            chunk = days[start:start + 400]
+            session.execute(delete(ActivityDay).where(ActivityDay.form == form,
+                                                      ActivityDay.day.in_(chunk)))
+            for statement in _totals(form, chunk):
+                session.execute(insert(ActivityDay).from_select(
+                    ["form", "day", "measure", "value", "n"], statement))
+
+
+# What each form's figures sum, day by day (outreach.indicators reads them): few rows a day
+# whatever the number of records, so that a year is summed in a few milliseconds.
+MEASURES = {
+    "maraude.tournee": ("records",),
+    "maraude.rencontre": ("records", "flag", "anonymous", "anonymous_women", "anonymous_men",
+                          "anonymous_by_outcome", "weight:prestations", "choice:besoins",
+                          "choice:orientations"),
+    "visite.visite": ("records", "outcome", "kind_outcome"),
+    "permanence.session": ("records", "kind"),
+    "permanence.accueil": ("records", "anonymous", "anonymous_women", "anonymous_men", "outcome",
+                           "choice:motifs", "choice:actions"),
+    "plan.appel": ("records", "choice:besoins"),
+}
+
+
+def _totals(form: str, days: list[date]) -> list:
+    """Return the SELECTs that add up one form's facts of some days, measure by measure."""
+    fact, choice = ActivityFact, ActivityChoice
+    where = (fact.form == form, fact.day.in_(days))
+    anonymous = fact.person_id.is_(None)
+
+    def total(measure: str, value, amount, *extra):
+        """Sum `amount` by day (and value) over the facts."""
+        return (select(literal(form), fact.day, literal(measure), value, func.sum(amount))
+                .where(*where, *extra).group_by(fact.day, value))
+
+    known = {
+        "records": lambda: total("records", literal(""), 1),
+        "flag": lambda: total("flag", literal(""), case((fact.flag.is_(True), 1), else_=0)),
+        "anonymous": lambda: total("anonymous", literal(""), fact.people, anonymous),
+        "anonymous_women": lambda: total("anonymous_women", literal(""), fact.women, anonymous),
+        "anonymous_men": lambda: total("anonymous_men", literal(""), fact.men, anonymous),
+        "anonymous_by_outcome": lambda: total(
+            "anonymous_by_outcome", func.coalesce(fact.outcome, "inconnue"), fact.people,
+            anonymous),
+        "kind": lambda: total("kind", func.coalesce(fact.kind, ""), 1),
+        "outcome": lambda: total("outcome", func.coalesce(fact.outcome, ""), 1),
+        "kind_outcome": lambda: total(
+            "kind_outcome", func.coalesce(fact.kind, "") + "|" + func.coalesce(fact.outcome, ""),
+            1),
+    }
+    statements = []
+    for measure in MEASURES.get(form, ()):
+        if measure in known:
+            statements.append(known[measure]())
+            continue
+        how, field = measure.split(":")
+        amount = func.sum(choice.weight) if how == "weight" else func.count()
+        statements.append(
+            select(literal(form), choice.day, literal(measure), choice.value, amount)
+            .where(choice.form == form, choice.field == field, choice.day.in_(days))
+            .group_by(choice.day, choice.value))
+    return statements
 
 
 def fact_of(form: str, data: dict, recorded_day: date, parent_day: date | None) -> dict:

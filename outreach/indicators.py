@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import and_, distinct, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import distinct, func, or_, select
+from sqlalchemy.orm import Session
 
-from .models import ActivityChoice, ActivityFact, Alert
+from .models import ActivityDay, ActivityFact, Alert
 
 Fact = ActivityFact
-Choice = ActivityChoice
+Day = ActivityDay
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,67 @@ def _year_back(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
+class Figures:
+    """What the indicators of one period read: the daily totals summed once, and the facts.
+
+    Most figures are sums of `activity_day` over the period, read in one query; those about
+    distinct people read `activity_fact` (its index of named people).
+    """
+
+    def __init__(self, session: Session, period: Period, zone: tzinfo) -> None:
+        self.session, self.period, self.zone = session, period, zone
+        self._sums: dict[tuple[str, str, str], int] | None = None
+        self._named: dict[str, list[str]] = {}
+        self._people: dict[str, tuple[str | None, str | None]] | None = None
+
+    def sums(self) -> dict[tuple[str, str, str], int]:
+        """Return {(form, measure, value): total over the period}, read once."""
+        if self._sums is None:
+            rows = self.session.execute(
+                select(Day.form, Day.measure, Day.value, func.sum(Day.n))
+                .where(Day.day >= self.period.start, Day.day <= self.period.end)
+                .group_by(Day.form, Day.measure, Day.value)).all()
+            self._sums = {(form, measure, value): total for form, measure, value, total in rows}
+        return self._sums
+
+    def total(self, form: str, measure: str, value: str = "") -> int:
+        """Return one total of the period (0 when nothing was counted)."""
+        return self.sums().get((form, measure, value), 0)
+
+    def values(self, form: str, measure: str) -> dict[str, int]:
+        """Return {value: total} of one measure, largest first."""
+        found = {value: n for (f, m, value), n in self.sums().items()
+                 if f == form and m == measure and n}
+        return dict(sorted(found.items(), key=lambda item: -item[1]))
+
+    def daily(self, form: str, measure: str, value: str = "") -> dict[date, int]:
+        """Return one measure day by day over the period."""
+        return dict(self.session.execute(
+            select(Day.day, func.sum(Day.n))
+            .where(Day.day >= self.period.start, Day.day <= self.period.end, Day.form == form,
+                   Day.measure == measure, Day.value == value)
+            .group_by(Day.day)).all())
+
+    def named(self, form: str):
+        """Return a SELECT of the distinct people named in the period's records of a form."""
+        return (select(Fact.person_id).distinct()
+                .where(Fact.form == form, Fact.person_id.is_not(None),
+                       Fact.day >= self.period.start, Fact.day <= self.period.end))
+
+    def named_ids(self, form: str) -> list[str]:
+        """Return the people named in the period's records of a form (read once)."""
+        if form not in self._named:
+            self._named[form] = list(self.session.scalars(self.named(form)))
+        return self._named[form]
+
+    def people(self) -> dict[str, tuple[str | None, str | None]]:
+        """Return each person file's (sex, age band), read once."""
+        if self._people is None:
+            self._people = {ident: (sex, band) for ident, sex, band in self.session.execute(
+                select(Fact.record_id, Fact.kind, Fact.outcome).where(Fact.form == "personne"))}
+        return self._people
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One figure: what it is called, what it counts, and how."""
@@ -66,163 +127,141 @@ class Indicator:
     activity: str
     name: str
     definition: str
-    compute: Callable[[Session, Period, tzinfo], object]
+    compute: Callable[[Figures], object]
     # Breakdowns are {value: count}; `labels` names where their values' labels come from.
     shape: str = "count"
     labels: tuple[str, str] | None = None
 
 
-def _in(period: Period, form: str):
-    return and_(Fact.form == form, Fact.day >= period.start, Fact.day <= period.end)
-
-
-def _count(form: str, *where) -> Callable:
-    def compute(session: Session, period: Period, _zone: tzinfo) -> int:
-        """Count the records of a form in the period."""
-        return session.scalar(select(func.count()).select_from(Fact)
-                              .where(_in(period, form), *where)) or 0
+def _count(form: str, measure: str = "records", value: str = "") -> Callable:
+    def compute(figures: Figures) -> int:
+        """Return one total of a form's records over the period."""
+        return figures.total(form, measure, value)
     return compute
 
 
-def _sum_anonymous(form: str) -> Callable:
-    def compute(session: Session, period: Period, _zone: tzinfo) -> int:
-        """Add up the people counted in records that name nobody."""
-        return session.scalar(select(func.coalesce(func.sum(Fact.people), 0))
-                              .where(_in(period, form), Fact.person_id.is_(None))) or 0
+def _breakdown(form: str, measure: str) -> Callable:
+    def compute(figures: Figures) -> dict[str, int]:
+        """Return a form's totals by value over the period."""
+        return figures.values(form, measure)
     return compute
 
 
 def _distinct_people(form: str) -> Callable:
-    def compute(session: Session, period: Period, _zone: tzinfo) -> int:
+    def compute(figures: Figures) -> int:
         """Count the people named in the period's records, each once."""
-        return session.scalar(select(func.count(distinct(Fact.person_id)))
-                              .where(_in(period, form), Fact.person_id.is_not(None))) or 0
+        return len(figures.named_ids(form))
     return compute
 
 
-def _by(column, form: str, *where) -> Callable:
-    def compute(session: Session, period: Period, _zone: tzinfo) -> dict[str, int]:
-        """Count the period's records of a form by one of their columns."""
-        rows = session.execute(select(column, func.count()).where(_in(period, form), *where)
-                               .group_by(column)).all()
-        return {value: count for value, count in rows if value is not None}
-    return compute
-
-
-def _choices(form: str, field: str, weighted: bool = False) -> Callable:
-    def compute(session: Session, period: Period, _zone: tzinfo) -> dict[str, int]:
-        """Count the values chosen in a multiple-choice field (per person when weighted)."""
-        measure = func.sum(Choice.weight) if weighted else func.count()
-        rows = session.execute(
-            select(Choice.value, measure)
-            .where(Choice.form == form, Choice.field == field, Choice.day >= period.start,
-                   Choice.day <= period.end)
-            .group_by(Choice.value)).all()
-        return dict(sorted(rows, key=lambda row: -row[1]))
-    return compute
-
-
-def _new_people(session: Session, period: Period, _zone: tzinfo) -> int:
+def _new_people(figures: Figures) -> int:
     """Count the people whose first rencontre ever falls in the period."""
-    first = (select(Fact.person_id).where(Fact.form == "maraude.rencontre",
-                                          Fact.person_id.is_not(None))
-             .group_by(Fact.person_id)
-             .having(func.min(Fact.day).between(period.start, period.end)))
-    return session.scalar(select(func.count()).select_from(first.subquery())) or 0
+    form = "maraude.rencontre"
+    met = figures.named_ids(form)
+    seen_before: set[str] = set()
+    for start in range(0, len(met), 500):
+        seen_before.update(figures.session.scalars(
+            select(Fact.person_id).distinct()
+            .where(Fact.form == form, Fact.person_id.in_(met[start:start + 500]),
+                   Fact.day < figures.period.start)))
+    return len(met) - len(seen_before)
 
 
 def _by_sex(form: str) -> Callable:
-    def compute(session: Session, period: Period, _zone: tzinfo) -> dict[str, int]:
+    def compute(figures: Figures) -> dict[str, int]:
         """Named people once by their file's sex, plus the women and men counted anonymously."""
-        person = aliased(Fact)
-        named = session.execute(
-            select(person.kind, func.count(distinct(Fact.person_id)))
-            .join(person, person.record_id == Fact.person_id, isouter=True)
-            .where(_in(period, form), Fact.person_id.is_not(None))
-            .group_by(person.kind)).all()
-        women, men, everyone = session.execute(
-            select(func.coalesce(func.sum(Fact.women), 0), func.coalesce(func.sum(Fact.men), 0),
-                   func.coalesce(func.sum(Fact.people), 0))
-            .where(_in(period, form), Fact.person_id.is_(None))).one()
-        counts = {"femme": women, "homme": men, "non_precise": everyone - women - men}
-        for sex, count in named:
-            key = sex if sex in ("femme", "homme") else "non_precise"
-            counts[key] += count
+        files = figures.people()
+        named: dict[str | None, int] = {}
+        for ident in figures.named_ids(form):
+            sex = files.get(ident, (None, None))[0]
+            named[sex] = named.get(sex, 0) + 1
+        women = figures.total(form, "anonymous_women")
+        men = figures.total(form, "anonymous_men")
+        counts = {"femme": women, "homme": men,
+                  "non_precise": figures.total(form, "anonymous") - women - men}
+        for sex, count in named.items():
+            counts[sex if sex in ("femme", "homme") else "non_precise"] += count
         return {key: count for key, count in counts.items() if count}
     return compute
 
 
-def _by_age(session: Session, period: Period, _zone: tzinfo) -> dict[str, int]:
+def _by_age(figures: Figures) -> dict[str, int]:
     """Named people once by their file's age band; anonymous ones by the rencontre's band."""
-    person = aliased(Fact)
     form = "maraude.rencontre"
-    named = session.execute(
-        select(func.coalesce(person.outcome, "inconnue"), func.count(distinct(Fact.person_id)))
-        .join(person, person.record_id == Fact.person_id, isouter=True)
-        .where(_in(period, form), Fact.person_id.is_not(None))
-        .group_by(func.coalesce(person.outcome, "inconnue"))).all()
-    anonymous = session.execute(
-        select(func.coalesce(Fact.outcome, "inconnue"), func.sum(Fact.people))
-        .where(_in(period, form), Fact.person_id.is_(None))
-        .group_by(func.coalesce(Fact.outcome, "inconnue"))).all()
-    counts: dict[str, int] = {}
-    for band, count in [*named, *anonymous]:
-        counts[band] = counts.get(band, 0) + count
+    files = figures.people()
+    counts = dict(figures.values(form, "anonymous_by_outcome"))
+    for ident in figures.named_ids(form):
+        band = files.get(ident, (None, None))[1] or "inconnue"
+        counts[band] = counts.get(band, 0) + 1
     return counts
 
 
-def _visits_per_week(session: Session, period: Period, _zone: tzinfo) -> dict:
+def _visits_per_week(figures: Figures) -> dict:
     """Visits done each week the period touches: fewest, most, median."""
-    days = session.execute(
-        select(Fact.day, func.count()).where(_in(period, "visite.visite"), Fact.outcome == "oui")
-        .group_by(Fact.day)).all()
-    weeks = dict.fromkeys(period.weeks(), 0)
-    for day, count in days:
+    weeks = dict.fromkeys(figures.period.weeks(), 0)
+    for day, count in figures.daily("visite.visite", "outcome", "oui").items():
         weeks[day - timedelta(days=day.weekday())] += count
     counts = list(weeks.values())
     return {"min": min(counts), "max": max(counts), "median": statistics.median(counts),
             "weeks": {monday.isoformat(): count for monday, count in weeks.items()}}
 
 
-def _regular_seniors(session: Session, period: Period, _zone: tzinfo) -> int:
+def month_of(session: Session, column):
+    """Return a column's month as YYYY-MM, in the database's own words."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.substr(column, 1, 7)
+    return func.to_char(column, "YYYY-MM")
+
+
+def _regular_seniors(figures: Figures) -> int:
     """Count the seniors visited (seen) at least once in every month the period touches."""
-    months = period.months()
-    month = func.strftime("%Y-%m", Fact.day) if session.get_bind().dialect.name == "sqlite" \
-        else func.to_char(Fact.day, "YYYY-MM")
-    regular = (select(Fact.person_id).where(_in(period, "visite.visite"), Fact.outcome == "oui")
+    months = figures.period.months()
+    month = month_of(figures.session, Fact.day)
+    regular = (select(Fact.person_id)
+               .where(Fact.form == "visite.visite", Fact.person_id.is_not(None),
+                      Fact.outcome == "oui", Fact.day >= figures.period.start,
+                      Fact.day <= figures.period.end)
                .group_by(Fact.person_id).having(func.count(distinct(month)) == len(months)))
-    return session.scalar(select(func.count()).select_from(regular.subquery())) or 0
+    return figures.session.scalar(select(func.count()).select_from(regular.subquery())) or 0
 
 
 def _alerts_of(form: str) -> Callable:
-    def compute(session: Session, period: Period, zone: tzinfo) -> dict[str, int]:
+    def compute(figures: Figures) -> dict[str, int]:
         """Count the alerts raised by a form's records in the period, by kind."""
+        zone, period = figures.zone, figures.period
         start = datetime.combine(period.start, time(0), zone).astimezone(UTC)
         end = datetime.combine(period.end + timedelta(days=1), time(0), zone).astimezone(UTC)
-        rows = session.execute(
+        return dict(figures.session.execute(
             select(Alert.kind, func.count()).where(Alert.form == form, Alert.raised_at >= start,
                                                    Alert.raised_at < end)
-            .group_by(Alert.kind)).all()
-        return dict(rows)
+            .group_by(Alert.kind)).all())
     return compute
 
 
-def _registered(session: Session, period: Period, _zone: tzinfo) -> dict[str, int]:
+def _registered(figures: Figures) -> dict[str, int]:
     """Count the people on the register on the last day of the period, by category."""
-    rows = session.execute(
+    end = figures.period.end
+    return dict(figures.session.execute(
         select(Fact.kind, func.count())
-        .where(Fact.form == "registre.inscription", Fact.day <= period.end,
-               or_(Fact.until.is_(None), Fact.until > period.end))
-        .group_by(Fact.kind)).all()
-    return dict(rows)
+        .where(Fact.form == "registre.inscription", Fact.day <= end,
+               or_(Fact.until.is_(None), Fact.until > end))
+        .group_by(Fact.kind)).all())
 
 
-def _reached(session: Session, period: Period, _zone: tzinfo) -> int:
+def _reached(figures: Figures) -> int:
     """Count the people reached by a plan's calls in the period, each once."""
-    return session.scalar(
+    return figures.session.scalar(
         select(func.count(distinct(Fact.kind)))
-        .where(_in(period, "plan.appel"), Fact.outcome.in_(("joint_va_bien", "joint_besoin")))
-    ) or 0
+        .where(Fact.form == "plan.appel", Fact.day >= figures.period.start,
+               Fact.day <= figures.period.end,
+               Fact.outcome.in_(("joint_va_bien", "joint_besoin")))) or 0
+
+
+def _seen_by_mode(figures: Figures) -> dict[str, int]:
+    """Count the visites done by mode (kind_outcome "domicile|oui")."""
+    return {kind_outcome.split("|")[0]: n for kind_outcome, n
+            in figures.values("visite.visite", "kind_outcome").items()
+            if kind_outcome.endswith("|oui")}
 
 
 INDICATORS: list[Indicator] = [
@@ -238,23 +277,24 @@ INDICATORS: list[Indicator] = [
               "même rencontrées plusieurs fois.", _distinct_people("maraude.rencontre")),
     Indicator("maraude.anonymes", "maraude", "Personnes rencontrées sans fiche",
               "Personnes comptées dans les rencontres anonymes (une personne revue compte à "
-              "nouveau).", _sum_anonymous("maraude.rencontre")),
+              "nouveau).", _count("maraude.rencontre", "anonymous")),
     Indicator("maraude.nouvelles", "maraude", "Nouvelles personnes",
               "Personnes nommées dont la première rencontre a lieu dans la période.", _new_people),
     Indicator("maraude.prestations", "maraude", "Prestations",
               "Prestations données, comptées pour chaque personne de la rencontre.",
-              _choices("maraude.rencontre", "prestations", weighted=True), "breakdown",
+              _breakdown("maraude.rencontre", "weight:prestations"), "breakdown",
               ("maraude.rencontre", "prestations")),
     Indicator("maraude.besoins", "maraude", "Besoins repérés",
-              "Rencontres où le besoin a été noté.", _choices("maraude.rencontre", "besoins"),
+              "Rencontres où le besoin a été noté.",
+              _breakdown("maraude.rencontre", "choice:besoins"),
               "breakdown", ("maraude.rencontre", "besoins")),
     Indicator("maraude.orientations", "maraude", "Orientations",
               "Rencontres où la personne a été orientée vers ce service.",
-              _choices("maraude.rencontre", "orientations"), "breakdown",
+              _breakdown("maraude.rencontre", "choice:orientations"), "breakdown",
               ("maraude.rencontre", "orientations")),
     Indicator("maraude.urgences", "maraude", "Situations urgentes",
               "Rencontres marquées « situation urgente ».",
-              _count("maraude.rencontre", Fact.flag.is_(True))),
+              _count("maraude.rencontre", "flag")),
     Indicator("maraude.sexe", "maraude", "Personnes rencontrées par sexe",
               "Personnes nommées une fois selon leur fiche, plus les femmes et hommes comptés "
               "dans les rencontres anonymes.", _by_sex("maraude.rencontre"), "breakdown",
@@ -266,10 +306,10 @@ INDICATORS: list[Indicator] = [
     # Visites de convivialité
     Indicator("visites.faites", "visites", "Visites faites",
               "Visites où la personne a été vue ou jointe (à domicile ou par téléphone).",
-              _count("visite.visite", Fact.outcome == "oui")),
+              _count("visite.visite", "outcome", "oui")),
     Indicator("visites.mode", "visites", "Visites faites, par mode",
               "Les visites faites, à domicile ou par téléphone.",
-              _by(Fact.kind, "visite.visite", Fact.outcome == "oui"), "breakdown",
+              _seen_by_mode, "breakdown",
               ("visite.visite", "mode")),
     Indicator("visites.semaine", "visites", "Visites par semaine",
               "Visites faites chaque semaine de la période : la plus faible, la plus forte et "
@@ -279,33 +319,34 @@ INDICATORS: list[Indicator] = [
               _regular_seniors),
     Indicator("visites.absences", "visites", "Absences",
               "Visites où le senior était absent ou n'a pas répondu.",
-              _count("visite.visite", Fact.outcome == "absente")),
+              _count("visite.visite", "outcome", "absente")),
     Indicator("visites.alertes", "visites", "Alertes levées en visite",
               "Alertes levées par une visite, par type, au jour où elles ont été levées.",
               _alerts_of("visite.visite"), "breakdown", ("visite.visite", "alerte")),
     # Permanences délocalisées
     Indicator("permanences.tenues", "permanences", "Permanences tenues, par site",
-              "Permanences enregistrées, par site.", _by(Fact.kind, "permanence.session"),
+              "Permanences enregistrées, par site.", _breakdown("permanence.session", "kind"),
               "breakdown", ("sites", "")),
     Indicator("permanences.personnes", "permanences", "Personnes reçues (nommées)",
               "Personnes reçues avec une fiche, comptées une seule fois.",
               _distinct_people("permanence.accueil")),
     Indicator("permanences.anonymes", "permanences", "Personnes reçues sans fiche",
               "Personnes comptées dans les accueils anonymes.",
-              _sum_anonymous("permanence.accueil")),
+              _count("permanence.accueil", "anonymous")),
     Indicator("permanences.sexe", "permanences", "Personnes reçues par sexe",
               "Personnes nommées une fois selon leur fiche, plus les femmes et hommes comptés "
               "dans les accueils anonymes.", _by_sex("permanence.accueil"), "breakdown",
               ("personne", "sexe")),
     Indicator("permanences.motifs", "permanences", "Motifs de venue",
-              "Accueils où ce motif a été noté.", _choices("permanence.accueil", "motifs"),
+              "Accueils où ce motif a été noté.", _breakdown("permanence.accueil", "choice:motifs"),
               "breakdown", ("permanence.accueil", "motifs")),
     Indicator("permanences.actions", "permanences", "Actions",
-              "Accueils où cette action a été faite.", _choices("permanence.accueil", "actions"),
+              "Accueils où cette action a été faite.",
+              _breakdown("permanence.accueil", "choice:actions"),
               "breakdown", ("permanence.accueil", "actions")),
     Indicator("permanences.rendez_vous", "permanences", "Rendez-vous de suivi donnés",
               "Accueils qui se terminent par un rendez-vous de suivi.",
-              _count("permanence.accueil", Fact.outcome == "rendez_vous")),
+              _count("permanence.accueil", "outcome", "rendez_vous")),
     # Registre et plans d'alerte
     Indicator("registre.categories", "registre", "Personnes inscrites au registre",
               "Personnes inscrites au dernier jour de la période (retraits déduits), par "
@@ -317,7 +358,8 @@ INDICATORS: list[Indicator] = [
               "Personnes jointes au moins une fois (ou leur personne à prévenir), une fois "
               "chacune.", _reached),
     Indicator("plans.besoins", "registre", "Besoins repérés (plans d'alerte)",
-              "Besoins notés lors des appels, par type.", _choices("plan.appel", "besoins"),
+              "Besoins notés lors des appels, par type.",
+              _breakdown("plan.appel", "choice:besoins"),
               "breakdown", ("plan.appel", "besoins")),
 ]
 BY_KEY = {indicator.key: indicator for indicator in INDICATORS}
@@ -329,7 +371,8 @@ ACTIVITIES = {"maraude": "Maraude", "visites": "Visites de convivialité",
 def compute_all(session: Session, period: Period, zone: tzinfo,
                 activity: str | None = None) -> dict[str, object]:
     """Return every indicator's value for a period (or those of one activity)."""
-    return {indicator.key: indicator.compute(session, period, zone) for indicator in INDICATORS
+    figures = Figures(session, period, zone)
+    return {indicator.key: indicator.compute(figures) for indicator in INDICATORS
             if activity is None or indicator.activity == activity}
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sync import schema
@@ -333,7 +344,13 @@ class ActivityFact(db.Model):
     flag: Mapped[bool] = mapped_column(Boolean, default=False)
     until: Mapped[date | None] = mapped_column(Date)
 
-    __table_args__ = (Index("ix_activity_fact_form_day", "form", "day", "person_id"),)
+    __table_args__ = (
+        Index("ix_activity_fact_form_day", "form", "day", "person_id"),
+        # The people named: who was met in a period, and whether they were met before it.
+        Index("ix_activity_fact_named", "form", "person_id", "day", "outcome",
+              sqlite_where=text("person_id IS NOT NULL"),
+              postgresql_where=text("person_id IS NOT NULL")),
+    )
 
 
 class ActivityChoice(db.Model):
@@ -350,3 +367,22 @@ class ActivityChoice(db.Model):
     weight: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (Index("ix_activity_choice_form_day", "form", "day", "field", "value"),)
+
+
+class ActivityDay(db.Model):
+    """The facts added up by form, day and measure: what most figures sum over a period.
+
+    `measure` is what is counted (records, anonymous people, a kind, an outcome, a choice…) and
+    `value` which one; `n` the total that day. Rebuilt for the days whose facts changed.
+    """
+
+    __tablename__ = "activity_day"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    measure: Mapped[str] = mapped_column(String(80))
+    value: Mapped[str] = mapped_column(String(200))
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_activity_day_day_form", "day", "form", "measure", "value", "n"),)
