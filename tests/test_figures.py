@@ -304,6 +304,13 @@ def test_only_the_office_sees_the_figures(auth, role, path):
     assert auth.client.get(path).status_code == 403
 
 
+@pytest.mark.parametrize("path", ["/tableau-de-bord", "/tableau-de-bord/rapport",
+                                  "/tableau-de-bord/export?formulaire=maraude.rencontre"])
+def test_the_figures_need_a_login(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 302 and "/connexion" in answer.location
+
+
 def test_periods_month_quarter_year(auth):
     auth.login("admin")
     for query in ("mois=2026-02", "trimestre=2026-T1", "annee=2025", ""):
