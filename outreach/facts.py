@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import case, delete, func, insert, literal, select, update
+from sqlalchemy import case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from sync import sequence
 from sync.schema import record
 
-from .models import ActivityChoice, ActivityDay, ActivityFact, AppState
+from .models import ActivityChoice, ActivityDay, ActivityFact, AppState, take_watermark
 
 WATERMARK = "facts_seq"
 COUNTED_FORMS = ("maraude.tournee", "maraude.rencontre", "visite.visite", "permanence.session",
@@ -35,13 +35,7 @@ BATCH = 2000
 
 def catch_up(session: Session, zone: tzinfo) -> int:
     """Sum up the records changed since the last run; return how many were read."""
-    locked = session.execute(
-        update(AppState).where(AppState.key == WATERMARK).values(value=AppState.value)
-    ).rowcount
-    if not locked:
-        session.add(AppState(key=WATERMARK, value="0"))
-        session.flush()
-    seen = int(session.get(AppState, WATERMARK).value)
+    seen = take_watermark(session, WATERMARK)
     upper = sequence.current(session)
     read = 0
     touched: set[tuple[str, date]] = set()

@@ -11,7 +11,7 @@ import logging
 import uuid
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync import sequence
@@ -19,7 +19,7 @@ from sync.push import Actor, apply_push
 from sync.schema import record, utcnow
 
 from . import alert_plans, catalog, visits
-from .models import Alert, AppState, VisitAssignment
+from .models import Alert, AppState, VisitAssignment, take_watermark
 
 log = logging.getLogger(__name__)
 WATERMARK = "followed_seq"
@@ -60,14 +60,7 @@ def alert_of(form: str, data: dict) -> tuple[str, str | None] | None:
 
 def catch_up(session: Session) -> int:
     """Follow the records stored since the last run; return how many were looked at."""
-    # Taking the watermark row first makes two runs wait for each other (SQLite and PostgreSQL).
-    locked = session.execute(
-        update(AppState).where(AppState.key == WATERMARK).values(value=AppState.value)
-    ).rowcount
-    if not locked:
-        session.add(AppState(key=WATERMARK, value="0"))
-        session.flush()
-    seen = int(session.get(AppState, WATERMARK).value)
+    seen = take_watermark(session, WATERMARK)
     upper = sequence.current(session)
     rows = session.execute(
         select(record.c.id, record.c.form, record.c.data, record.c.recorded_by,

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     text,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -111,6 +112,21 @@ class AppState(db.Model):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+def take_watermark(session, key: str) -> int:
+    """Lock a "done up to" mark of the server sequence and return it (0 the first time).
+
+    Taking the row first makes two runs of the same follower wait for each other (SQLite and
+    PostgreSQL alike); the caller moves the mark and commits.
+    """
+    locked = session.execute(
+        update(AppState).where(AppState.key == key).values(value=AppState.value)
+    ).rowcount
+    if not locked:
+        session.add(AppState(key=key, value="0"))
+        session.flush()
+    return int(session.get(AppState, key).value)
 
 
 class VisitAssignment(db.Model):

@@ -12,6 +12,7 @@ from tests.conftest import add_user, wait_until
 from tests.sync_helpers import Tablet, item
 from tests.test_offline import log_in, ready_offline
 from tests.test_plans import REGISTRATION
+from tests.test_register_browser import fill_registration
 
 pytestmark = pytest.mark.browser
 OUTBOX_EMPTY = "window.outreach.sync().then((result) => result.sent === 0)"
@@ -20,17 +21,7 @@ OUTBOX_EMPTY = "window.outreach.sync().then((result) => result.sent === 0)"
 def register_in_the_browser(page, url):
     page.goto(f"{url}/registre")
     page.get_by_role("link", name="Nouvelle inscription").click()
-    page.get_by_label("Nom", exact=True).fill("Durand")
-    page.get_by_label("Prénoms").fill("Marie")
-    page.get_by_label("Date de naissance").fill("1941-06-02")
-    page.get_by_label("Personne âgée de 65 ans et plus").check()
-    page.get_by_label("Adresse").fill("3 rue des Lilas")
-    page.get_by_label("Secteur").fill("Nord")
-    page.get_by_label("Téléphone", exact=True).fill("05 55 12 34 56")
-    page.get_by_label("Personne à prévenir en cas d'urgence").fill("Claire, sa fille")
-    page.get_by_label("Téléphone de la personne à prévenir").fill("06 12 34 56 78")
-    page.get_by_label("Date de la demande").fill("2026-05-10")
-    page.get_by_label("La personne elle-même").check()
+    fill_registration(page, secteur="Nord")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#form-feedback, .flash").first).to_contain_text("Fiche enregistrée")
 

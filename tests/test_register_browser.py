@@ -14,22 +14,29 @@ pytestmark = pytest.mark.browser
 FORM = "/saisie/registre.inscription"
 
 
+def fill_registration(page, born="1941-06-02", phone="05 55 12 34 56", secteur=None):
+    """Fill the registration form as a person does, by its labels."""
+    page.get_by_label("Nom", exact=True).fill("Durand")
+    page.get_by_label("Prénoms").fill("Marie")
+    page.get_by_label("Date de naissance").fill(born)
+    page.get_by_label("Personne âgée de 65 ans et plus").check()
+    page.get_by_label("Adresse").fill("3 rue des Lilas")
+    if secteur:
+        page.get_by_label("Secteur").fill(secteur)
+    page.get_by_label("Téléphone", exact=True).fill(phone)
+    page.get_by_label("Personne à prévenir en cas d'urgence").fill("Claire, sa fille")
+    page.get_by_label("Téléphone de la personne à prévenir").fill("06 12 34 56 78")
+    page.get_by_label("Date de la demande").fill("2026-05-10")
+    page.get_by_label("La personne elle-même").check()
+
+
 def test_a_registration_made_offline_is_checked_in_the_page_then_synced(app, live_server, page):
     add_user(app, "vera", "visiteur")
     log_in(page, live_server.url, "vera")
     ready_offline(page, FORM)
     page.context.set_offline(True)
     page.goto(f"{live_server.url}{FORM}")
-    page.get_by_label("Nom", exact=True).fill("Durand")
-    page.get_by_label("Prénoms").fill("Marie")
-    page.get_by_label("Date de naissance").fill("1962-01-01")
-    page.get_by_label("Personne âgée de 65 ans et plus").check()
-    page.get_by_label("Adresse").fill("3 rue des Lilas")
-    page.get_by_label("Téléphone", exact=True).fill("12 34")
-    page.get_by_label("Personne à prévenir en cas d'urgence").fill("Claire, sa fille")
-    page.get_by_label("Téléphone de la personne à prévenir").fill("06 12 34 56 78")
-    page.get_by_label("Date de la demande").fill("2026-05-10")
-    page.get_by_label("La personne elle-même").check()
+    fill_registration(page, born="1962-01-01", phone="12 34")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#erreur-date_naissance")).to_have_text(
         "Pour « Personne âgée de 65 ans et plus », il faut avoir 65 ans à la date de la "
