@@ -19,7 +19,7 @@ from . import audit, catalog, charts, facts, follow
 from .db import db
 from .exports import form_csv
 from .home import today
-from .indicators import ACTIVITIES, INDICATORS, Day, Period, compute_all, month_of, total
+from .indicators import ACTIVITIES, INDICATORS, SAID, Day, Period, compute_all, month_of, total
 from .roles import OFFICE_ROLES, restrict
 
 bp = Blueprint("dashboard", __name__, url_prefix="/tableau-de-bord")
@@ -207,23 +207,26 @@ def report():
 
 
 def sentence(row: dict, year_before: int) -> str:
-    """Write one figure as a report says it: "138 rencontres contre 121 en 2025"."""
+    """Write one figure as a report says it: "466 rencontres contre 418 en 2025"."""
     indicator = row["indicator"]
+    said = SAID[indicator.key]
     if indicator.shape == "weekly":
         now, then = row["now"], row["then"]
-        return (f"{indicator.name} : de {now['min']} à {now['max']} (médiane {_n(now['median'])})"
-                f", contre de {then['min']} à {then['max']} (médiane {_n(then['median'])}) en "
+        return (f"De {now['min']} à {now['max']} {said} (médiane {_n(now['median'])}), contre "
+                f"de {then['min']} à {then['max']} (médiane {_n(then['median'])}) en "
                 f"{year_before}.")
-    text = f"{indicator.name} : {_n(row['total_now'])} contre {_n(row['total_then'])} en " \
-           f"{year_before}"
+    text = f"{_n(row['total_now'])} {said} contre {_n(row['total_then'])} en {year_before}"
     if row["parts"]:
-        text += " (" + ", ".join(f"{name.lower()} : {now}" for name, now, _ in row["parts"]
+        text += " (" + ", ".join(f"{name} : {_n(now)}" for name, now, _ in row["parts"]
                                  if now) + ")"
-    return text + "."
+    return text[0].upper() + text[1:] + "."
 
 
 def _n(value) -> str:
-    return f"{value:g}".replace(".", ",") if isinstance(value, float) else str(value)
+    """Write a number the French way: 1 358, 6,5."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.1f}".replace(".", ",")
+    return f"{int(value):,}".replace(",", "\u202f")
 
 
 @bp.get("/export")

@@ -42,13 +42,14 @@ class Period:
         return found
 
     def weeks(self) -> list[date]:
-        """Return the Mondays of the weeks the period touches."""
+        """Return the Mondays of the whole weeks in the period (those it touches if none)."""
         monday = self.start - timedelta(days=self.start.weekday())
-        found = []
+        touched = []
         while monday <= self.end:
-            found.append(monday)
+            touched.append(monday)
             monday += timedelta(days=7)
-        return found
+        whole = [m for m in touched if m >= self.start and m + timedelta(days=6) <= self.end]
+        return whole or touched
 
 
 def _year_back(day: date) -> date:
@@ -200,7 +201,9 @@ def _visits_per_week(figures: Figures) -> dict:
     """Visits done each week the period touches: fewest, most, median."""
     weeks = dict.fromkeys(figures.period.weeks(), 0)
     for day, count in figures.daily("visite.visite", "outcome", "oui").items():
-        weeks[day - timedelta(days=day.weekday())] += count
+        monday = day - timedelta(days=day.weekday())
+        if monday in weeks:
+            weeks[monday] += count
     counts = list(weeks.values())
     return {"min": min(counts), "max": max(counts), "median": statistics.median(counts),
             "weeks": {monday.isoformat(): count for monday, count in weeks.items()}}
@@ -312,8 +315,8 @@ INDICATORS: list[Indicator] = [
               _seen_by_mode, "breakdown",
               ("visite.visite", "mode")),
     Indicator("visites.semaine", "visites", "Visites par semaine",
-              "Visites faites chaque semaine de la période : la plus faible, la plus forte et "
-              "la médiane.", _visits_per_week, "weekly"),
+              "Visites faites chaque semaine entière (lundi à dimanche) de la période : la "
+              "plus faible, la plus forte et la médiane.", _visits_per_week, "weekly"),
     Indicator("visites.reguliers", "visites", "Seniors visités régulièrement",
               "Seniors vus au moins une fois chaque mois de la période (mois entamés compris).",
               _regular_seniors),
@@ -363,6 +366,29 @@ INDICATORS: list[Indicator] = [
               "breakdown", ("plan.appel", "besoins")),
 ]
 BY_KEY = {indicator.key: indicator for indicator in INDICATORS}
+# How a rapport d'activité says each figure after its number ("466 rencontres contre 418…").
+SAID = {
+    "maraude.tournees": "tournées de maraude", "maraude.rencontres": "rencontres",
+    "maraude.personnes": "personnes rencontrées avec un prénom, un alias ou leur nom",
+    "maraude.anonymes": "personnes rencontrées sans fiche",
+    "maraude.nouvelles": "nouvelles personnes rencontrées",
+    "maraude.prestations": "prestations données", "maraude.besoins": "besoins repérés",
+    "maraude.orientations": "orientations", "maraude.urgences": "situations urgentes",
+    "maraude.sexe": "personnes rencontrées", "maraude.age": "personnes rencontrées",
+    "visites.faites": "visites de convivialité faites", "visites.mode": "visites faites",
+    "visites.semaine": "visites par semaine",
+    "visites.reguliers": "seniors visités régulièrement", "visites.absences": "absences",
+    "visites.alertes": "alertes levées en visite",
+    "permanences.tenues": "permanences tenues",
+    "permanences.personnes": "personnes reçues avec une fiche",
+    "permanences.anonymes": "personnes reçues sans fiche",
+    "permanences.sexe": "personnes reçues", "permanences.motifs": "motifs de venue",
+    "permanences.actions": "actions", "permanences.rendez_vous": "rendez-vous de suivi donnés",
+    "registre.categories": "personnes inscrites au registre",
+    "plans.appels": "appels passés pendant les plans d'alerte",
+    "plans.joints": "personnes jointes pendant les plans d'alerte",
+    "plans.besoins": "besoins repérés pendant les plans d'alerte",
+}
 ACTIVITIES = {"maraude": "Maraude", "visites": "Visites de convivialité",
               "permanences": "Permanences délocalisées",
               "registre": "Registre et plans d'alerte"}

@@ -171,10 +171,15 @@ def by_hand(pushed: dict, period: indicators.Period) -> dict:
     visites = [v["data"] for v in pushed["visites"]
                if inside(date.fromisoformat(v["data"]["date"]))]
     done = [v for v in visites if v["personne_vue"] == "oui"]
-    weeks = {monday: 0 for monday in period.weeks()}
+    # Whole weeks, Monday to Sunday, inside the period (those it touches when it has none).
+    mondays = [period.start + timedelta(days=n) for n in range((period.end - period.start).days
+                                                               + 1)]
+    whole = [m for m in mondays if m.weekday() == 0 and m + timedelta(days=6) <= period.end]
+    weeks = dict.fromkeys(whole or {d - timedelta(days=d.weekday()) for d in mondays}, 0)
     for v in done:
         day = date.fromisoformat(v["date"])
-        weeks[day - timedelta(days=day.weekday())] += 1
+        if day - timedelta(days=day.weekday()) in weeks:
+            weeks[day - timedelta(days=day.weekday())] += 1
     accueils = [a["data"] for a in pushed["accueils"] if inside(session_day[a["parent_id"]])]
     return {
         "maraude.tournees": sum(1 for d in tournee_day.values() if inside(d)),
@@ -227,6 +232,7 @@ def test_every_figure_matches_the_count_by_hand(app, data_set):
     assert got["maraude.anonymes"] == 4             # the settled conflict's version, once
     assert got["maraude.rencontres"] == 5           # the 28 Feb tournée's one is not in March
     assert got["maraude.tournees"] == 2
+    assert (week["min"], week["max"], week["median"]) == (0, 2, 0.5)   # 4 whole weeks in March
 
 
 def test_the_year_before_is_counted_the_same_way(app, data_set):
@@ -262,9 +268,9 @@ def test_the_report_says_each_figure_in_a_sentence(app, auth, data_set, monkeypa
     # The year so far (to 31 March) against the same days of 2025.
     so_far = indicators.Period(date(2026, 1, 1), date(2026, 3, 31))
     now, then = by_hand(data_set, so_far), by_hand(data_set, so_far.year_before())
-    for key, name in (("maraude.rencontres", "Rencontres"), ("visites.faites", "Visites faites"),
-                      ("maraude.personnes", "Personnes rencontrées (nommées)")):
-        assert f"{name} : {now[key]} contre {then[key]} en 2025." in text
+    for key in ("maraude.rencontres", "visites.faites", "maraude.personnes"):
+        said = f"{now[key]} {indicators.SAID[key]} contre {then[key]} en 2025."
+        assert said[0].upper() + said[1:] in text, said
     assert "Chiffres du 01/01/2026 au 31/03/2026 (année en cours)" in text
 
 
