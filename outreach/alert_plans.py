@@ -38,10 +38,12 @@ STATUSES = {
     "a_rappeler": "À rappeler",
     "personne_a_prevenir": "Appeler la personne à prévenir",
     "injoignable": "Injoignable : visite à domicile",
+    "retire": "Retiré du registre pendant le plan : ne plus appeler",
     "joint": "Joint, va bien",
     "besoin": "Joint, a un besoin",
 }
 REACHED = ("joint", "besoin")
+NOT_CONCLUDED = ("a_appeler", "a_rappeler", "personne_a_prevenir")
 NOT_REACHED = ("a_rappeler", "personne_a_prevenir", "injoignable")
 # Not reached after two attempts: what the board shows first.
 TWICE_UNANSWERED = ("personne_a_prevenir", "injoignable")
@@ -236,9 +238,12 @@ def action_done(session: Session, task: CallTask, user_id: int, note: str) -> No
 def figures(tasks: list[CallTask]) -> dict:
     """Count where a plan's calls stand, in all, per agent and per secteur (no names)."""
     def count(group: list[CallTask]) -> dict[str, int]:
-        """Count one group of calls by where they stand."""
+        """Count one group of calls by where they stand (people withdrawn meanwhile apart)."""
+        withdrawn = sum(1 for task in group if task.status == "retire")
+        group = [task for task in group if task.status != "retire"]
         statuses = Counter(task.status for task in group)
         return {
+            "withdrawn": withdrawn,
             "total": len(group),
             "reached": sum(statuses[s] for s in REACHED),
             "not_called": statuses["a_appeler"],
@@ -285,6 +290,8 @@ def call_recorded(session: Session, row) -> None:
     if reached:
         task.status = "besoin" if any(o.data["issue"] == "joint_besoin" for o in reached) \
             else "joint"
+    elif task.status == "retire" and _withdrawn(session, task.entry_id):
+        pass  # left the register meanwhile: an unanswered call asks for no other
     elif "personne_a_prevenir" in by_step:
         task.status = "injoignable"
         _raise_home_visit(session, task, by_step["personne_a_prevenir"])
@@ -316,13 +323,29 @@ def _raise_home_visit(session: Session, task: CallTask, outcome) -> None:
 
 
 def entry_changed(session: Session, entry_id: str) -> None:
-    """Send a changed registration's open calls to the tablets again (a phone corrected)."""
+    """Send a changed registration's open calls to the tablets again (a phone corrected).
+
+    A person who left the register during the plan is not called any more: calls not concluded
+    leave the tablets (a call already made keeps its outcome).
+    """
     tasks = session.scalars(
         select(CallTask).join(AlertPlan, AlertPlan.id == CallTask.plan_id)
         .where(CallTask.entry_id == entry_id, AlertPlan.closed_at.is_(None))).all()
+    withdrawn = _withdrawn(session, entry_id)
     for task in tasks:
+        if withdrawn and task.status in NOT_CONCLUDED:
+            task.status = "retire"
         task.revision += 1
         task.change_seq = sequence.reserve(session, 1)
+
+
+def _withdrawn(session: Session, entry_id: str | None) -> bool:
+    """Tell whether a registration has left the register (withdrawn, or erased since)."""
+    if entry_id is None:
+        return False
+    found = session.execute(select(record.c.data, record.c.deleted)
+                            .where(record.c.id == entry_id)).first()
+    return found is None or found.deleted or bool(found.data.get("date_retrait"))
 
 
 def called_person(session: Session, task: CallTask, source: dict | None = None) -> dict:
@@ -375,12 +398,13 @@ def call_changes(session: Session, actor: Actor, seen: int, upper: int,
         .order_by(CallRelease.change_seq).limit(limit)).all()
     plans = {plan.id: plan for plan in session.scalars(
         select(AlertPlan).where(AlertPlan.id.in_({task.plan_id for task in tasks})))}
-    people = people_of(session, [t for t in tasks if plans[t.plan_id].closed_at is None])
+    people = people_of(session, [t for t in tasks if plans[t.plan_id].closed_at is None
+                                 and t.status != "retire"])
     categories = catalog.labels_for(catalog.registry().current(REGISTER_FORM)).get("categorie", {})
     changes = [(r.change_seq, {"id": r.task_id, "deleted": True}) for r in released]
     for task in tasks:
         plan = plans[task.plan_id]
-        if plan.closed_at is not None:
+        if plan.closed_at is not None or task.status == "retire":
             changes.append((task.change_seq, {"id": task.id, "deleted": True}))
         else:
             changes.append((task.change_seq, _call_item(session, plan, task, people[task.id],

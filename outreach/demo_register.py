@@ -129,7 +129,10 @@ def last_summer_plan(demo, entries: list[dict], agents: list[int], coordinator: 
                      message="Bonjour, c'est le CCAS de Val-d'Aurelle. Il fait très chaud cette "
                              "semaine : buvez de l'eau régulièrement, fermez les volets le jour. "
                              "Avez-vous besoin de quelque chose ?",
-                     opened_by=coordinator, opened_at=opened.astimezone(UTC))
+                     opened_by=coordinator, opened_at=opened.astimezone(UTC),
+                     closed_at=_closing(plan_start=starts, zone=opened.tzinfo))
+    # Closed from the start: the registrations withdrawn since (in demo time) must not count as
+    # withdrawn during the plan when `follow` reads them all at once after the load.
     db.session.add(plan)
     called = [e for e in entries if e["requested"] <= starts and not (
         e["data"].get("date_retrait") and e["data"]["date_retrait"] <= starts.isoformat())]
@@ -183,8 +186,7 @@ def _calls(demo, plan: AlertPlan, task: CallTask, moment: datetime, number: int)
 def close_last_summer(demo, plan: AlertPlan, coordinator: int) -> None:
     """Follow up the needs and close the plan four days on, as the office did (after follow)."""
     tasks = alert_plans.tasks_of(db.session, plan)
-    closing = datetime.combine(plan.starts_on + timedelta(days=4), time(18, 0),
-                               demo.at(plan.starts_on, time(0)).tzinfo).astimezone(UTC)
+    closing = plan.closed_at
     for task in tasks:
         if task.status == "besoin":
             alert_plans.action_done(db.session, task, coordinator,
@@ -194,3 +196,8 @@ def close_last_summer(demo, plan: AlertPlan, coordinator: int) -> None:
     plan.closed_at = closing
     db.session.commit()
 
+
+
+def _closing(plan_start: date, zone) -> datetime:
+    """Return when last summer's plan was closed: four days on, at six in the evening."""
+    return datetime.combine(plan_start + timedelta(days=4), time(18, 0), zone).astimezone(UTC)

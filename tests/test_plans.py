@@ -388,3 +388,23 @@ def test_an_admin_also_follows_plans_and_unknown_ones_are_404(auth, client):
     auth.login("admin")
     assert client.get("/plans").status_code == 200
     assert client.get("/plans/inconnu").status_code == 404
+
+
+def test_a_person_who_leaves_the_register_during_the_plan_is_not_called(app, auth, office):
+    open_plan(auth, office.values())
+    tablet, calls = _agent_with_calls(app, office)
+    name, call = next(iter(calls.items()))
+    with app.app_context():
+        entry = db.session.get(CallTask, call["id"]).entry_id
+    auth.post(f"/registre/{entry}/retirer", {"date_retrait": "2026-07-02", "revision": "1"})
+    assert calls_of(tablet)[call["id"]] is None                 # off the tablet
+    board = auth.client.get(f"/plans/{call['data']['plan_id']}").text
+    assert "<strong>5</strong> personnes à appeler" in board
+    assert "Retiré du registre pendant le plan" in board
+    assert "<strong>1</strong> retirée du registre pendant le plan" in board
+    # Called anyway from a tablet that had not heard: the outcome is kept, no second call asked.
+    assert tablet.push(outcome(call, "premier_appel", "pas_de_reponse"))[0]["status"] == \
+        "created"
+    with app.app_context():
+        assert db.session.get(CallTask, call["id"]).status == "retire"
+    assert name not in calls_of(tablet)
