@@ -30,6 +30,10 @@ function say(text) {
 }
 
 async function recordCall(task, issue, needs = [], precision = "") {
+  // One outcome per tap: a second tap on the same card before it is drawn again does nothing.
+  const card = document.getElementById(`appel-${task.id}`);
+  if (card?.dataset.saving) return;
+  if (card) card.dataset.saving = "1";
   const step = STEP_OF[task.data.status];
   const versions = await formVersions("plan.appel");
   const form = versions[versions.length - 1];

@@ -13,7 +13,8 @@ export async function refreshBoard() {
   if (busy()) return false;
   try {
     const answer = await fetch(board.dataset.planBoard, { credentials: "same-origin" });
-    if (!answer.ok || busy()) return false;
+    // A session that ended answers with the login page: keep the figures shown, not that page.
+    if (!answer.ok || answer.redirected || busy()) return false;
     const before = board.querySelector("[data-summary]")?.textContent;
     board.innerHTML = await answer.text();
     const after = board.querySelector("[data-summary]")?.textContent;
