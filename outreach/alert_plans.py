@@ -69,6 +69,11 @@ def plan_title(plan: AlertPlan) -> str:
     return f"Plan {kind} — {plan.level} (du {plan.starts_on:%d/%m/%Y})"
 
 
+def series_title(plan: AlertPlan) -> str:
+    """Name the series of calls in progress ("série 2"), empty for the first."""
+    return f"série {plan.series}" if (plan.series or 1) > 1 else ""
+
+
 def calling_agents(session: Session) -> list[User]:
     """Return the active accounts who may be given calls, by name."""
     return list(session.scalars(
@@ -188,7 +193,7 @@ def start_plan(session: Session, asked: PlanRequest, opened_by: int) -> AlertPla
     plan = AlertPlan(id=str(uuid.uuid4()), kind=asked.kind, level=asked.level.strip(),
                      starts_on=date.fromisoformat(asked.starts_on), message=asked.message.strip(),
                      sharing=asked.sharing, with_visited=asked.with_visited, opened_by=opened_by,
-                     opened_at=utcnow())
+                     opened_at=utcnow(), series=1)
     session.add(plan)
     people = sorted(_people_to_call(session, asked.with_visited),
                     key=lambda p: (p["secteur"] or "", p["name"]))
@@ -196,21 +201,65 @@ def start_plan(session: Session, asked: PlanRequest, opened_by: int) -> AlertPla
     first = sequence.reserve(session, max(1, len(people)))
     for offset, (person, agent) in enumerate(zip(people, agents, strict=True)):
         session.add(CallTask(
-            id=str(uuid.uuid4()), plan_id=plan.id, entry_id=person["entry_id"],
+            id=str(uuid.uuid4()), plan_id=plan.id, series=1, entry_id=person["entry_id"],
             person_id=person["person_id"], agent_id=agent, secteur=person["secteur"],
             status="a_appeler", attempts=0, needs=[], revision=1, change_seq=first + offset))
     return plan
 
 
-def tasks_of(session: Session, plan: AlertPlan) -> list[CallTask]:
-    """Return a plan's call tasks."""
+def tasks_of(session: Session, plan: AlertPlan, series: int | None = None) -> list[CallTask]:
+    """Return a plan's call tasks of one series (the one in progress unless told)."""
+    return list(session.scalars(select(CallTask).where(
+        CallTask.plan_id == plan.id, CallTask.series == (series or plan.series))))
+
+
+def all_tasks(session: Session, plan: AlertPlan) -> list[CallTask]:
+    """Return every call task of a plan, all series."""
     return list(session.scalars(select(CallTask).where(CallTask.plan_id == plan.id)))
+
+
+def series_figures(session: Session, plan: AlertPlan) -> list[dict]:
+    """Return the figures of each series before the one in progress, oldest first."""
+    return [{"series": n, **figures(tasks_of(session, plan, n))["all"]}
+            for n in range(1, plan.series)]
+
+
+def new_series(session: Session, plan: AlertPlan) -> int:
+    """Call everyone again (the next day of a long episode); return how many calls.
+
+    Each person on the register keeps their agent; people registered since go to the agent
+    with the fewest calls. The series in progress leaves the tablets (its outcomes still sync).
+    """
+    previous = all_tasks(session, plan)
+    agent_of = {(t.entry_id, t.person_id): t.agent_id for t in previous if t.series == plan.series}
+    load = {agent: 0 for agent in dict.fromkeys(agent_of.values())}
+    people = sorted(_people_to_call(session, plan.with_visited),
+                    key=lambda p: (p["secteur"] or "", p["name"]))
+    plan.series += 1
+    plan.series_started_at = utcnow()
+    first = sequence.reserve(session, len(previous) + len(people) + 1)
+    for offset, task in enumerate(previous):
+        task.revision += 1
+        task.change_seq = first + offset
+    seq = first + len(previous)
+    for person in people:
+        agent = agent_of.get((person["entry_id"], person["person_id"])) \
+            or min(load, key=lambda a: load[a])
+        load[agent] = load.get(agent, 0) + 1
+        session.add(CallTask(
+            id=str(uuid.uuid4()), plan_id=plan.id, series=plan.series,
+            entry_id=person["entry_id"], person_id=person["person_id"], agent_id=agent,
+            secteur=person["secteur"], status="a_appeler", attempts=0, needs=[], revision=1,
+            change_seq=seq))
+        seq += 1
+    return len(people)
 
 
 def close(session: Session, plan: AlertPlan, closed_by: int) -> None:
     """Close a plan: its figures are kept, its calls leave the tablets; the caller commits."""
-    tasks = tasks_of(session, plan)
-    plan.figures = figures(tasks)
+    plan.figures = figures(tasks_of(session, plan)) | {
+        "series": series_figures(session, plan)}
+    tasks = all_tasks(session, plan)
     plan.closed_at, plan.closed_by = utcnow(), closed_by
     first = sequence.reserve(session, max(1, len(tasks)))
     for offset, task in enumerate(tasks):
@@ -399,12 +448,13 @@ def call_changes(session: Session, actor: Actor, seen: int, upper: int,
     plans = {plan.id: plan for plan in session.scalars(
         select(AlertPlan).where(AlertPlan.id.in_({task.plan_id for task in tasks})))}
     people = people_of(session, [t for t in tasks if plans[t.plan_id].closed_at is None
-                                 and t.status != "retire"])
+                                 and t.status != "retire"
+                                 and t.series == plans[t.plan_id].series])
     categories = catalog.labels_for(catalog.registry().current(REGISTER_FORM)).get("categorie", {})
     changes = [(r.change_seq, {"id": r.task_id, "deleted": True}) for r in released]
     for task in tasks:
         plan = plans[task.plan_id]
-        if plan.closed_at is not None or task.status == "retire":
+        if plan.closed_at is not None or task.status == "retire" or task.series < plan.series:
             changes.append((task.change_seq, {"id": task.id, "deleted": True}))
         else:
             changes.append((task.change_seq, _call_item(session, plan, task, people[task.id],
@@ -417,7 +467,8 @@ def _call_item(session: Session, plan: AlertPlan, task: CallTask, person: dict,
     from .working_set import last_visit
 
     return {"id": task.id, "revision": task.revision, "data": {
-        "plan_id": plan.id, "plan_title": plan_title(plan), "message": plan.message,
+        "plan_id": plan.id, "message": plan.message,
+        "plan_title": " — ".join(part for part in (plan_title(plan), series_title(plan)) if part),
         "status": task.status, "status_label": STATUSES[task.status],
         "attempts": task.attempts, "secteur": task.secteur,
         "last_call_at": task.last_call_at.isoformat() if task.last_call_at else None,

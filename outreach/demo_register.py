@@ -125,7 +125,7 @@ def last_summer_plan(demo, entries: list[dict], agents: list[int], coordinator: 
     starts = date(year, 7, 8)
     opened = demo.at(starts, time(9, 10))
     plan = AlertPlan(id=demo.new_id(), kind="canicule", level="Niveau 3 — alerte canicule",
-                     starts_on=starts, sharing="secteur", with_visited=False,
+                     starts_on=starts, sharing="secteur", with_visited=False, series=1,
                      message="Bonjour, c'est le CCAS de Val-d'Aurelle. Il fait très chaud cette "
                              "semaine : buvez de l'eau régulièrement, fermez les volets le jour. "
                              "Avez-vous besoin de quelque chose ?",
@@ -142,6 +142,7 @@ def last_summer_plan(demo, entries: list[dict], agents: list[int], coordinator: 
     tasks = []
     for offset, (entry, agent) in enumerate(zip(called, given, strict=True)):
         task = CallTask(id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), plan_id=plan.id,
+                        series=1,
                         entry_id=entry["id"], person_id=entry["data"].get("personne"),
                         agent_id=agent, secteur=entry["data"]["secteur"], status="a_appeler",
                         attempts=0, needs=[], revision=1, change_seq=first + offset)

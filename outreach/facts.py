@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sync import sequence
 from sync.schema import record
 
-from .models import ActivityChoice, ActivityDay, ActivityFact, AppState, take_watermark
+from .models import ActivityChoice, ActivityDay, ActivityFact, AppState, CallTask, take_watermark
 
 WATERMARK = "facts_seq"
 COUNTED_FORMS = ("maraude.tournee", "maraude.rencontre", "visite.visite", "permanence.session",
@@ -82,12 +82,20 @@ def summarise(session: Session, rows: Iterable, zone: tzinfo) -> set[tuple[str, 
     parent_days = {ident: _day(data.get("date")) for ident, data in session.execute(
         select(record.c.id, record.c.data).where(record.c.id.in_(parent_ids)))} \
         if parent_ids else {}
+    # A plan's call counts for the person called (a registration, or a person file), so that
+    # someone called in several series is reached once.
+    tasks = {row.data.get("tache") for row in rows if row.form == "plan.appel"}
+    called = {ident: entry or person for ident, entry, person in session.execute(
+        select(CallTask.id, CallTask.entry_id, CallTask.person_id)
+        .where(CallTask.id.in_(tasks)))} if tasks else {}
     facts, choices = [], []
     for row in rows:
         if row.deleted:
             continue
         fact = fact_of(row.form, row.data, _local_day(row.recorded_at, zone),
                        parent_days.get(row.parent_id))
+        if row.form == "plan.appel":
+            fact["person_id"] = called.get(row.data.get("tache"))
         facts.append({"record_id": row.id, "form": row.form, **fact})
         for field in CHOICE_FIELDS.get(row.form, ()):
             for value in row.data.get(field) or ():

@@ -252,9 +252,9 @@ def _registered(figures: Figures) -> dict[str, int]:
 
 
 def _reached(figures: Figures) -> int:
-    """Count the people reached by a plan's calls in the period, each once."""
+    """Count the people reached by a plan's calls in the period, each once (all series)."""
     return figures.session.scalar(
-        select(func.count(distinct(Fact.kind)))
+        select(func.count(distinct(func.coalesce(Fact.person_id, Fact.kind))))
         .where(Fact.form == "plan.appel", Fact.day >= figures.period.start,
                Fact.day <= figures.period.end,
                Fact.outcome.in_(("joint_va_bien", "joint_besoin")))) or 0

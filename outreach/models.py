@@ -287,6 +287,9 @@ class AlertPlan(db.Model):
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     figures: Mapped[dict | None] = mapped_column(JSON)
+    # A long episode is called in series (each person again, the next day): the one in progress.
+    series: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    series_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     opener: Mapped[User] = relationship(foreign_keys=[opened_by], lazy="joined")
     closer: Mapped[User | None] = relationship(foreign_keys=[closed_by], lazy="joined")
@@ -304,6 +307,7 @@ class CallTask(db.Model):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("alert_plan.id"), index=True)
+    series: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     entry_id: Mapped[str | None] = mapped_column(String(36))
     person_id: Mapped[str | None] = mapped_column(String(36))
     agent_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)

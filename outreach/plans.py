@@ -112,19 +112,29 @@ def board(plan_id: str):
 
 
 def _board(plan: AlertPlan) -> dict:
-    tasks = alert_plans.tasks_of(db.session, plan)
-    people = alert_plans.people_of(db.session, tasks)
-    by_name = sorted(tasks, key=lambda t: people[t.id]["name"].casefold())
-    outcome_ids = [alert_plans.step_id(t.id, step) for t in tasks for step in alert_plans.STEPS]
+    every = alert_plans.all_tasks(db.session, plan)
+    people = alert_plans.people_of(db.session, every)
+
+    def by_name(tasks: list[CallTask]) -> list[CallTask]:
+        """Sort calls by the name of the person called."""
+        return sorted(tasks, key=lambda t: people[t.id]["name"].casefold())
+
+    current = by_name([t for t in every if t.series == plan.series])
+    # A need found in an earlier series waits for its follow-up like the others.
+    needs = by_name([t for t in every if t.status == "besoin"])
+    outcome_ids = [alert_plans.step_id(t.id, step) for t in every for step in alert_plans.STEPS]
     disagreements = db.session.scalar(
         select(func.count()).select_from(record_conflict)
         .where(record_conflict.c.record_id.in_(outcome_ids),
-               record_conflict.c.resolved_at.is_(None))) if tasks else 0
+               record_conflict.c.resolved_at.is_(None))) if every else 0
     return {
-        "plan": plan, "title": alert_plans.plan_title(plan), "tasks": by_name, "people": people,
-        "figures": plan.figures if plan.closed_at else alert_plans.figures(tasks),
-        "unreached": [t for t in by_name if t.status in alert_plans.TWICE_UNANSWERED],
-        "needs": [t for t in by_name if t.status == "besoin"],
+        "plan": plan, "title": alert_plans.plan_title(plan), "tasks": current, "people": people,
+        "series": alert_plans.series_title(plan),
+        "earlier": plan.figures.get("series", []) if plan.closed_at and plan.figures
+        else alert_plans.series_figures(db.session, plan),
+        "figures": plan.figures if plan.closed_at else alert_plans.figures(current),
+        "unreached": [t for t in current if t.status in alert_plans.TWICE_UNANSWERED],
+        "needs": needs, "needs_waiting": sum(1 for t in needs if t.action_done_at is None),
         "statuses": STATUSES, "need_labels": NEED_LABELS, "disagreements": disagreements,
         "agents": alert_plans.calling_agents(db.session),
         "refresh_ms": current_app.config.get("PLAN_BOARD_REFRESH_MS", 10000), "now": utcnow(),
@@ -140,6 +150,20 @@ def close(plan_id: str):
         audit.log("plan.close", f"plan:{plan.id}")
         db.session.commit()
         flash("Plan clos : ses chiffres sont gardés, les appels quittent les tablettes.")
+    return redirect(url_for(".board", plan_id=plan.id))
+
+
+@bp.post("/<plan_id>/nouvelle-serie")
+def new_series(plan_id: str):
+    """Call everyone again (the next day of a long episode): a new series of calls."""
+    plan = _plan(plan_id)
+    if plan.closed_at is not None:
+        abort(409, "Ce plan est clos.")
+    calls = alert_plans.new_series(db.session, plan)
+    audit.log("plan.new_series", f"plan:{plan.id}", series=plan.series, calls=calls)
+    db.session.commit()
+    flash(f"Série {plan.series} : {calls} appels partent sur les tablettes à leur prochaine "
+          "synchronisation.")
     return redirect(url_for(".board", plan_id=plan.id))
 
 

@@ -3,6 +3,7 @@ follows, the préfet gets the register only while a plan is open — and who may
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -350,7 +351,8 @@ def test_seniors_of_the_visit_planning_can_be_called_too(app, auth, office):
 
 PLAN_ROUTES = [("get", "/plans"), ("get", "/plans/nouveau"), ("post", "/plans/nouveau"),
                ("get", "/plans/{plan}"), ("get", "/plans/{plan}?partiel=1"),
-               ("post", "/plans/{plan}/clore"), ("post", "/plans/{plan}/appels/{task}/agent"),
+               ("post", "/plans/{plan}/clore"), ("post", "/plans/{plan}/nouvelle-serie"),
+               ("post", "/plans/{plan}/appels/{task}/agent"),
                ("post", "/plans/{plan}/appels/{task}/suite"), ("get", "/plans/{plan}/prefet"),
                ("post", "/plans/{plan}/prefet")]
 
@@ -408,3 +410,47 @@ def test_a_person_who_leaves_the_register_during_the_plan_is_not_called(app, aut
     with app.app_context():
         assert db.session.get(CallTask, call["id"]).status == "retire"
     assert name not in calls_of(tablet)
+
+
+def test_a_new_series_calls_everyone_again_with_the_same_agents(app, auth, office):
+    open_plan(auth, office.values())
+    ana, bob = Tablet(app.test_client(), "ana"), Tablet(app.test_client(), "bob")
+    first_ana, first_bob = calls_of(ana), calls_of(bob)
+    name, call = next(iter(first_ana.items()))
+    ana.push(outcome(call, "premier_appel", "joint_besoin", besoins=["eau"]))
+    plan_id = call["data"]["plan_id"]
+    # A registration made since the first series is called in the second.
+    Tablet(app.test_client(), "coordinateur").push(registration("Nouveau", None))
+    assert auth.post(f"/plans/{plan_id}/nouvelle-serie").status_code == 302
+    second_ana, second_bob = calls_of(ana), calls_of(bob)
+    assert all(second_ana.get(c["id"], "gone") is None for c in first_ana.values())
+    assert set(first_ana) <= set(second_ana) and set(first_bob) <= set(second_bob)
+    assert second_ana[name]["data"]["status"] == "a_appeler"
+    assert second_ana[name]["id"] != call["id"]
+    assert "série 2" in second_ana[name]["data"]["plan_title"]
+    assert "NOUVEAU Marie" in {**second_ana, **second_bob}
+    board = auth.client.get(f"/plans/{plan_id}").text
+    assert "— série 2</h1>" in board and "<strong>7</strong> personnes à appeler" in board
+    assert "Série 1</th><td>6</td><td>1</td>" in board
+    # The need found in the first series still waits on the board.
+    assert "Besoins signalés (1, dont 1 à traiter)" in board and "Série 1</span>" in board
+    # A late outcome of the first series (an offline tablet) is still stored.
+    other = next(c for n, c in first_ana.items() if n != name)
+    assert ana.push(outcome(other, "premier_appel", "joint_va_bien"))[0]["status"] == "created"
+    # Reached in both series: one person reached in the year's figures, three calls.
+    ana.push(outcome(second_ana[name], "premier_appel", "joint_va_bien"))
+    from zoneinfo import ZoneInfo
+
+    from outreach import facts, indicators
+
+    with app.app_context():
+        facts.catch_up(db.session, ZoneInfo("Europe/Paris"))
+        got = indicators.compute_all(db.session, indicators.Period(date(2026, 11, 1),
+                                                                   date(2026, 11, 30)),
+                                     ZoneInfo("Europe/Paris"))
+    assert (got["plans.appels"], got["plans.joints"]) == (3, 2)
+    assert got["plans.besoins"] == {"eau": 1}
+    auth.post(f"/plans/{plan_id}/clore")
+    plan = the_plan(app)
+    assert [row["series"] for row in plan.figures["series"]] == [1]
+    assert plan.figures["all"]["total"] == 7
