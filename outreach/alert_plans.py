@@ -218,10 +218,10 @@ def all_tasks(session: Session, plan: AlertPlan) -> list[CallTask]:
     return list(session.scalars(select(CallTask).where(CallTask.plan_id == plan.id)))
 
 
-def series_figures(session: Session, plan: AlertPlan) -> list[dict]:
+def series_figures(tasks: list[CallTask], current: int) -> list[dict]:
     """Return the figures of each series before the one in progress, oldest first."""
-    return [{"series": n, **figures(tasks_of(session, plan, n))["all"]}
-            for n in range(1, plan.series)]
+    return [{"series": n, **figures([t for t in tasks if t.series == n])["all"]}
+            for n in range(1, current)]
 
 
 def new_series(session: Session, plan: AlertPlan) -> int:
@@ -257,9 +257,9 @@ def new_series(session: Session, plan: AlertPlan) -> int:
 
 def close(session: Session, plan: AlertPlan, closed_by: int) -> None:
     """Close a plan: its figures are kept, its calls leave the tablets; the caller commits."""
-    plan.figures = figures(tasks_of(session, plan)) | {
-        "series": series_figures(session, plan)}
     tasks = all_tasks(session, plan)
+    plan.figures = figures([t for t in tasks if t.series == plan.series]) | {
+        "series": series_figures(tasks, plan.series)}
     plan.closed_at, plan.closed_by = utcnow(), closed_by
     first = sequence.reserve(session, max(1, len(tasks)))
     for offset, task in enumerate(tasks):

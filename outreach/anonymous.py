@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from sync.schema import record
 
 from . import facts
-from .indicators import ACTIVITIES, INDICATORS, Fact, Period, compute_all
+from .indicators import ACTIVITIES, INDICATORS, Fact, Period, compute_all, month_of
 
 THRESHOLD = 5
 OTHERS = "Autres (moins de 5 chacun)"
@@ -120,8 +120,7 @@ def write_extract(session: Session, year: int, zone: tzinfo, path: Path, labels_
 
 def _rencontres_by_month_and_secteur(session: Session, period: Period) -> list[dict]:
     tournee = aliased(Fact)
-    month = func.strftime("%Y-%m", Fact.day) if session.get_bind().dialect.name == "sqlite" \
-        else func.to_char(Fact.day, "YYYY-MM")
+    month = month_of(session, Fact.day)
     rows = session.execute(
         select(month, func.coalesce(tournee.kind, "Sans tournée"), func.count(),
                func.sum(Fact.people))

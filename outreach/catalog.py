@@ -161,6 +161,18 @@ def labels_for(definition: FormDefinition, offered_only: bool = False
     }
 
 
+def labels_of_every_version(form: str) -> dict[str, dict[str, str]]:
+    """Return, per choice field, value → label across all a form's versions (newest wins).
+
+    A value an admin retired still has its label, for the records that hold it.
+    """
+    labels: dict[str, dict[str, str]] = {}
+    for definition in registry().versions(form):  # oldest first: the newer label overwrites
+        for key, values in labels_for(definition).items():
+            labels[key] = values | labels.get(key, {})
+    return labels
+
+
 def person_label(data: dict) -> str:
     """Name a person as the field knows them: alias or first name, then surname."""
     return " ".join(part for part in (data.get("alias_prenom"), data.get("nom")) if part) or "?"

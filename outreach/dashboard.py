@@ -86,10 +86,7 @@ def value_labels(indicator) -> dict[str, str]:
         return catalog.reference_labels("sites")
     if (form, field) == ("visite.visite", "alerte"):
         return follow.alert_kinds()
-    labels: dict[str, str] = {}
-    for definition in catalog.registry().versions(form):
-        labels = catalog.labels_for(definition).get(field, {}) | labels
-    return labels
+    return catalog.labels_of_every_version(form).get(field, {})
 
 
 def by_month(period: Period) -> dict[str, dict[str, int]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,21 +49,15 @@ def form_csv(session: Session, form: str, period: Period) -> tuple[str, int]:
         .where(Fact.form == form, Fact.day >= period.start, Fact.day <= period.end)
         .order_by(Fact.day, record.c.recorded_at)).all()
     columns = columns_of(form)
-    labels: dict[str, dict[str, str]] = {}
-    for definition in catalog.registry().versions(form):
-        for key, values in catalog.labels_for(definition).items():
-            labels[key] = values | labels.get(key, {})
+    labels = catalog.labels_of_every_version(form)
     people = {ident: catalog.person_label(data) for ident, data in session.execute(
         select(record.c.id, record.c.data).where(record.c.form == "personne"))}
     authors = dict(session.execute(select(User.id, User.name)).all())
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     header = ["Date", "Saisie par"]
     for spec, value in columns:
         header.append(f"{spec['label']} : {labels.get(spec['key'], {}).get(value, value)}"
                       if value is not None else spec["label"])
-    writer.writerow(header)
+    lines = []
     for day, data, author in rows:
         line = [day.strftime("%d/%m/%Y"), authors.get(author, "")]
         for spec, value in columns:
@@ -74,5 +69,15 @@ def form_csv(session: Session, form: str, period: Period) -> tuple[str, int]:
             else:
                 line.append(show_value(spec, stored, labels.get(spec["key"]), people)
                             .replace("\r", " ").replace("\n", " "))
-        writer.writerow(line)
-    return out.getvalue(), len(rows)
+        lines.append(line)
+    return french_csv(header, lines), len(rows)
+
+
+def french_csv(header: list[str], lines: Iterable[Iterable]) -> str:
+    """Return rows as a French spreadsheet reads them: `;`, UTF-8 with its BOM, CRLF."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(lines)
+    return out.getvalue()

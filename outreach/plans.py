@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from flask import (
@@ -26,9 +24,10 @@ from sqlalchemy import func, select
 
 from sync.schema import record_conflict, utcnow
 
-from . import alert_plans, audit, catalog
+from . import alert_plans, audit, catalog, register
 from .alert_plans import PLAN_KINDS, SHARINGS, STATUSES, PlanRequest
 from .db import db
+from .exports import french_csv
 from .home import today
 from .models import AlertPlan, AuditEvent, CallTask, User
 from .roles import OFFICE_ROLES, restrict
@@ -131,7 +130,7 @@ def _board(plan: AlertPlan) -> dict:
         "plan": plan, "title": alert_plans.plan_title(plan), "tasks": current, "people": people,
         "series": alert_plans.series_title(plan),
         "earlier": plan.figures.get("series", []) if plan.closed_at and plan.figures
-        else alert_plans.series_figures(db.session, plan),
+        else alert_plans.series_figures(every, plan.series),
         "figures": plan.figures if plan.closed_at else alert_plans.figures(current),
         "unreached": [t for t in current if t.status in alert_plans.TWICE_UNANSWERED],
         "needs": needs, "needs_waiting": sum(1 for t in needs if t.action_done_at is None),
@@ -246,8 +245,9 @@ def prefect(plan_id: str):
 def _register_rows() -> list[dict]:
     labels = catalog.labels_for(catalog.registry().current(alert_plans.REGISTER_FORM))
     rows = []
-    for entry in sorted(alert_plans.registered(db.session),
-                        key=lambda r: (r.data["nom"].casefold(), r.data["prenoms"].casefold())):
+    for entry in register.entries():
+        if entry.data.get("date_retrait"):
+            continue
         shown = dict(entry.data)
         shown["nom"] = shown["nom"].upper()
         shown["categorie"] = labels["categorie"].get(shown["categorie"], shown["categorie"])
@@ -259,11 +259,6 @@ def _register_rows() -> list[dict]:
 
 def prefect_csv(rows: list[dict]) -> str:
     """Return the register as a French spreadsheet reads it: `;`, UTF-8 with its BOM."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(label for _, label in PREFECT_COLUMNS)
-    for row in rows:
-        writer.writerow(row[key] for key, _ in PREFECT_COLUMNS)
-    return out.getvalue()
+    return french_csv([label for _, label in PREFECT_COLUMNS],
+                      ([row[key] for key, _ in PREFECT_COLUMNS] for row in rows))
 
