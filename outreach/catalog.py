@@ -169,7 +169,7 @@ def labels_of_every_version(form: str) -> dict[str, dict[str, str]]:
     labels: dict[str, dict[str, str]] = {}
     for definition in registry().versions(form):  # oldest first: the newer label overwrites
         for key, values in labels_for(definition).items():
-            labels[key] = values | labels.get(key, {})
+            labels[key] = labels.get(key, {}) | values
     return labels
 
 

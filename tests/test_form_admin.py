@@ -176,6 +176,18 @@ def test_a_record_is_read_with_its_own_version_s_labels(app, admin):
     assert result["errors"] == {"prestations": ["Choix inconnu : duvet."]}
 
 
+def test_the_figures_name_a_choice_by_its_newest_label_even_once_retired(app, admin):
+    from outreach import catalog
+
+    admin.post("/admin/formulaires/maraude.rencontre/champs/prestations/choix/duvet",
+               {"label": "Sac de couchage"})
+    admin.post("/admin/formulaires/maraude.rencontre/champs/prestations/choix/duvet/retirer")
+    with app.test_request_context():
+        labels = catalog.labels_of_every_version("maraude.rencontre")["prestations"]
+    assert labels["duvet"] == "Sac de couchage"
+    assert labels["repas"] == "Repas / colis alimentaire"
+
+
 def editing_field(raw, key):
     return next(spec for spec in raw["fields"] if spec["key"] == key)["choices"]
 
