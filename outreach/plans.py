@@ -43,8 +43,6 @@ PREFECT_COLUMNS = (("nom", "Nom"), ("prenoms", "Prénoms"),
                    ("contact_urgence", "Personne à prévenir"),
                    ("telephone_urgence", "Téléphone de la personne à prévenir"),
                    ("date_demande", "Date de la demande"))
-NEED_LABELS = {"eau": "Eau", "courses": "Courses", "visite": "Visite", "medecin": "Médecin",
-               "autre": "Autre"}
 
 
 @calls_bp.get("/appels")
@@ -134,7 +132,8 @@ def _board(plan: AlertPlan) -> dict:
         "figures": plan.figures if plan.closed_at else alert_plans.figures(current),
         "unreached": [t for t in current if t.status in alert_plans.TWICE_UNANSWERED],
         "needs": needs, "needs_waiting": sum(1 for t in needs if t.action_done_at is None),
-        "statuses": STATUSES, "need_labels": NEED_LABELS, "disagreements": disagreements,
+        "statuses": STATUSES, "disagreements": disagreements,
+        "need_labels": catalog.labels_of_every_version(alert_plans.CALL_FORM)["besoins"],
         "agents": alert_plans.calling_agents(db.session),
         "refresh_ms": current_app.config.get("PLAN_BOARD_REFRESH_MS", 10000), "now": utcnow(),
     }

@@ -7,8 +7,6 @@ import { currentUser, formVersions, kept, putKept, queue } from "./store.js";
 import { sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
 
-const NEEDS = [["eau", "Eau"], ["courses", "Courses"], ["visite", "Visite"],
-  ["medecin", "Médecin"], ["autre", "Autre"]];
 const STEP_OF = { a_appeler: "premier_appel", a_rappeler: "second_appel",
   personne_a_prevenir: "personne_a_prevenir" };
 const STATUS_LABELS = { joint: "Joint, va bien", besoin: "Joint, a un besoin",
@@ -29,14 +27,18 @@ function say(text) {
   feedback.textContent = text;
 }
 
-async function recordCall(task, issue, needs = [], precision = "") {
+// The newest version of the call form this tablet holds: its version, and the needs it offers.
+async function callForm() {
+  const versions = await formVersions("plan.appel");
+  return versions[versions.length - 1];
+}
+
+async function recordCall(form, task, issue, needs = [], precision = "") {
   // One outcome per tap: a second tap on the same card before it is drawn again does nothing.
   const card = document.getElementById(`appel-${task.id}`);
   if (card?.dataset.saving) return;
   if (card) card.dataset.saving = "1";
   const step = STEP_OF[task.data.status];
-  const versions = await formVersions("plan.appel");
-  const form = versions[versions.length - 1];
   const data = { plan: task.data.plan_id, tache: task.id, etape: step, issue };
   if (needs.length) data.besoins = needs;
   if (precision.trim()) data.precision = precision.trim();
@@ -59,7 +61,7 @@ function line(text, number, label) {
   return paragraph;
 }
 
-function outcomeButtons(task) {
+function outcomeButtons(form, task) {
   const holder = element("div", null, { class: "call-outcomes" });
   const toContact = task.data.status === "personne_a_prevenir";
   const who = toContact ? "la personne à prévenir" : task.data.name;
@@ -73,15 +75,16 @@ function outcomeButtons(task) {
   needs.hidden = true;
   needs.append(element("legend", `Quel besoin pour ${task.data.name} ?`));
   const precision = element("input", null, { id: `precision-${task.id}`, name: "precision" });
-  for (const [value, label] of NEEDS) {
+  const offered = form?.fields.find((field) => field.key === "besoins")?.choices || [];
+  for (const { value, label } of offered) {
     const button = element("button", label, { type: "button", class: "big" });
-    button.addEventListener("click", () => recordCall(task, "joint_besoin", [value], precision.value));
+    button.addEventListener("click", () => recordCall(form, task, "joint_besoin", [value], precision.value));
     needs.append(button);
   }
   const precisionLabel = element("label", "Précision (facultatif)", { for: precision.id });
   needs.append(precisionLabel, precision);
-  fine.addEventListener("click", () => recordCall(task, "joint_va_bien"));
-  silent.addEventListener("click", () => recordCall(task, "pas_de_reponse"));
+  fine.addEventListener("click", () => recordCall(form, task, "joint_va_bien"));
+  silent.addEventListener("click", () => recordCall(form, task, "pas_de_reponse"));
   need.addEventListener("click", () => {
     needs.hidden = !needs.hidden;
     need.setAttribute("aria-expanded", String(!needs.hidden));
@@ -91,7 +94,7 @@ function outcomeButtons(task) {
   return holder;
 }
 
-function card(task) {
+function card(form, task) {
   const { data } = task;
   const item = element("li", null, { class: "card call", id: `appel-${task.id}` });
   item.append(element("h3", data.name));
@@ -113,12 +116,13 @@ function card(task) {
     const facts = (last.shown || []).map(([label, value]) => `${label} : ${value}`).join(" · ");
     item.append(element("p", `Dernière visite le ${last.date}${last.by ? ` par ${last.by}` : ""} : ${facts}`, { class: "last-visit" }));
   }
-  item.append(outcomeButtons(task));
+  item.append(outcomeButtons(form, task));
   return item;
 }
 
 export async function showCalls(section) {
-  const calls = (await kept("calls")).sort((a, b) => a.data.name.localeCompare(b.data.name, "fr"));
+  const [keptCalls, form] = await Promise.all([kept("calls"), callForm()]);
+  const calls = keptCalls.sort((a, b) => a.data.name.localeCompare(b.data.name, "fr"));
   const holder = section.querySelector("[data-call-list]");
   holder.replaceChildren();
   if (!calls.length) {
@@ -134,7 +138,7 @@ export async function showCalls(section) {
     if (!group.length) continue;
     holder.append(element("h3", `${title} (${group.length})`));
     const list = element("ul", null, { class: "cards" });
-    for (const call of group) list.append(card(call));
+    for (const call of group) list.append(card(form, call));
     holder.append(list);
   }
   const done = calls.filter((call) => !(call.data.status in STEP_OF));
