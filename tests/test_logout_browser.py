@@ -199,3 +199,41 @@ def test_with_a_visit_waiting_logout_asks_keeps_it_and_it_is_sent_once_at_the_ne
     wait_until(page, "window.outreach.sync().then((result) => result.sent === 0)")
     [visit] = visits_stored(app)
     assert visit.id == waiting["id"]
+
+
+def test_a_record_to_fix_is_asked_about_and_kept_through_logout(app, office, live_server, page):
+    vera, jeanne = office["vera"], office["jeanne"]
+    open_her_day(page, live_server.url, jeanne)
+    page.goto(f"{live_server.url}/a-corriger")
+    # A visite the server refuses (no mode: an older app let it through): it is hers to fix.
+    page.evaluate("""async (jeanne) => {
+        const store = await import('/static/js/store.js');
+        await store.queue({id: crypto.randomUUID(), form: 'visite.visite', form_version: 1,
+            title: 'Visite', recorded_at: new Date().toISOString(), parent_id: null,
+            base_revision: null, data: {personne: jeanne, date: '2026-11-20',
+            personne_vue: 'oui', alerte: 'aucune'}});
+        return window.outreach.sync();
+    }""", jeanne)
+    page.reload()
+    expect(page.locator("#sur-la-tablette").get_by_role("link", name="Corriger")).to_be_visible()
+
+    # Not now: she stays logged in, and nothing is erased.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    with page.expect_event("dialog") as asked:
+        page.get_by_role("button", name="Se déconnecter").click()
+    assert asked.value.message.startswith("1 fiche est à corriger. Elle restera")
+    expect(page.get_by_role("heading", name="À corriger")).to_be_visible()
+    assert tablet(page, vera)["stores"]["people"]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_event("dialog"):
+        page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    held = tablet(page, vera)
+    assert [record["data"]["personne"] for record in held["stores"]["to_fix"]] == [jeanne]
+    assert held["stores"]["people"] == [] and held["stores"]["visits"] == []
+    assert held["stores"]["forms"], "the forms to correct it with stay"
+
+    log_in(page, live_server.url, "vera")
+    page.goto(f"{live_server.url}/a-corriger")
+    expect(page.locator("#sur-la-tablette").get_by_role("link", name="Corriger")).to_be_visible()
