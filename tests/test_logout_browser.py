@@ -118,9 +118,16 @@ def test_logging_out_erases_her_pages_and_data_and_nothing_opens_offline(
     assert [person["id"] for person in held["stores"]["people"]] == [jeanne]
     assert held["stores"]["visits"]
 
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{live_server.url}/a-corriger")
+    other_tab.wait_for_function("window.outreach && navigator.serviceWorker.controller")
+
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
     expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
+    # Her other tab leaves her pages too, without writing anything of hers back.
+    expect(other_tab.get_by_role("button", name="Se connecter")).to_be_visible()
+    other_tab.close()
     assert page.evaluate("fetch('/api/v1/session').then((answer) => answer.status)") == 401
 
     page.context.set_offline(True)

@@ -8,8 +8,10 @@ const WORKER_WAIT_MS = 5000;
 // Read by the service worker (sw.js): a logout it must finish on the server before any page.
 const LOGOUT_CACHE = "logout-pending";
 const LOGOUT_KEY = "/deconnexion-en-attente";
+const tabs = window.BroadcastChannel ? new BroadcastChannel("outreach-logout") : null;
 
 export function guardLogout() {
+  followOtherTabs();
   const form = document.querySelector("form[data-logout]");
   form?.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -37,8 +39,24 @@ async function agreed() {
     + "connexion ; le reste de vos données en sera effacé. Se déconnecter ?");
 }
 
+// The person's other tabs: they stop syncing before the erasure (a pull of theirs landing after it
+// would bring the data back), and leave their pages once the session is over.
+function followOtherTabs() {
+  if (!tabs) return;
+  tabs.onmessage = ({ data }) => {
+    if (data.user !== currentUser()) return;
+    if (data.step === "erasing") stopSyncing(() => {});
+    if (data.step === "done") location.replace("/connexion");
+  };
+}
+
+function tellOtherTabs(step) {
+  tabs?.postMessage({ step, user: currentUser() });
+}
+
 async function logOut(form) {
   const user = currentUser();
+  tellOtherTabs("erasing");
   await stopSyncing(forgetPerson);
   await forgetPages();
   if (!(await endSession(form))) {
@@ -46,6 +64,7 @@ async function logOut(form) {
     const cache = await caches.open(LOGOUT_CACHE);
     await cache.put(LOGOUT_KEY, new Response(user));
   }
+  tellOtherTabs("done");
   location.replace("/connexion");
 }
 
