@@ -1,6 +1,7 @@
 """Logging out on a tablet, in a real Chromium (issue 14, finding 8; DESIGN §9): the person's
 kept pages and local data go, online or offline; with records waiting it asks, and keeps them."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -100,10 +101,11 @@ def assert_nothing_of_her(page, url, user, jeanne):
     assert personal == {}, personal
     assert not any(where["names"] for where in held["pages"].values())
     assert f"outreach-{user}" not in held["databases"], held["stores"]
-    assert not [key for key in held["local"] if key in ("outreach-last-user",)
-                or key.startswith("outreach-last-lieu")]
+    assert not [key for key in held["local"] if key.startswith("outreach-last-")]
     for path in ("/", VISIT_FORM, f"/personnes/{jeanne}", "/a-corriger"):
         page.goto(url + path)
+        expect(page.get_by_role("heading", name=re.compile("^(Hors ligne|Déconnecté)$"))
+               ).to_be_visible()
         expect(page.locator("body")).not_to_contain_text("Martin")
         expect(page.locator("body")).not_to_contain_text("Jeanne")
 
