@@ -151,8 +151,7 @@ def show(person_id: str):
     return render_template(
         "person.html", person=person, identity=identity, label=catalog.person_label,
         level=LEVELS.get(data.get("niveau"), "—"), data=data, timeline=_timeline(person.id),
-        alerts=list(db.session.scalars(
-            select(Alert).where(Alert.person_id == person.id).order_by(Alert.raised_at.desc()))),
+        alerts=_alerts(person.id),
         upcoming=_upcoming(person.id), office=current_user.role in OFFICE_ROLES,
         alert_kinds=alert_kinds(), alert_statuses=ALERT_STATUSES,
         merges=list(db.session.scalars(select(PersonMerge).where(
@@ -217,6 +216,18 @@ def _timeline(person_id: str) -> list[tuple[Record, str, str]]:
         for row in rows
         if may_fill(current_user.role, row.form, registry.current(row.form).roles)
         and (office or not row.form.startswith(OFFICE_FILES))
+    ]
+
+
+def _alerts(person_id: str) -> list[Alert]:
+    """Return the person's alerts the viewer's work raises (the office: all of them)."""
+    registry = catalog.registry()
+    office = current_user.role in OFFICE_ROLES
+    return [
+        alert for alert in db.session.scalars(
+            select(Alert).where(Alert.person_id == person_id).order_by(Alert.raised_at.desc()))
+        if office or (registry.current(alert.form) is not None and may_fill(
+            current_user.role, alert.form, registry.current(alert.form).roles))
     ]
 
 

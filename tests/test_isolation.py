@@ -383,3 +383,12 @@ def test_the_readme_table_says_what_the_matrix_checks():
     for page, kind in PAGES.items():
         assert table[page] == SAID[kind], page
 
+
+
+def test_a_field_file_shows_only_the_alerts_of_that_agent_s_work(world):
+    fall = visite(world.id("Dubois"), alerte="chute", detail_alerte="Chute dans l'escalier.")
+    assert world.tablets["coordinateur"].push(fall)[0]["status"] == "created"
+    url = f"/personnes/{world.id('Dubois')}"
+    assert "Alertes (1)" in world.page("coordinateur", url).text
+    field = world.page("maraude", url).text
+    assert "Alertes" not in field and "Chute" not in field
