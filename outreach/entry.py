@@ -77,6 +77,9 @@ def fill(form_key: str):
     if request.method == "POST":
         values = read_posted(definition.fields, request.form)
         clean, errors = catalog.registry().validate(definition.key, definition.version, values)
+        errors = errors or catalog.naming_errors(catalog.registry(), {
+            "id": None, "form": definition.key, "form_version": definition.version,
+            "recorded_at": datetime.now(UTC).isoformat(), "data": clean}, actor())
         if not errors:
             record_id = _store(definition, clean, parent_id)
             flash("Fiche enregistrée.")
