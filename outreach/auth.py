@@ -81,6 +81,8 @@ def log_in(login: str, password: str) -> User:
     if not usable or not matches:
         throttle.record_attempt(login, address, succeeded=False)
         raise LoginError(BAD_CREDENTIALS, 401)
+    # Logging in again over a session ends it: a copy of the old cookie must not outlive it.
+    sessions.revoke_current(session.get("sid"), reason="replaced")
     session.clear()
     session.permanent = True
     login_user(user)

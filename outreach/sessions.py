@@ -26,6 +26,7 @@ TOUCH_EVERY = timedelta(minutes=1)
 MAX_WAITING = 1_000_000
 REASONS = {
     "logout": "Déconnexion",
+    "replaced": "Nouvelle connexion sur le même navigateur",
     "password": "Nouveau mot de passe",
     "disabled": "Compte désactivé",
     "role": "Rôle changé",
@@ -98,7 +99,7 @@ def current(token: str | None, user_id: str) -> LoginSession | None:
 
 
 def revoke_current(token: str | None, reason: str = "logout") -> None:
-    """Revoke the session a cookie key opened (logging out)."""
+    """Revoke the session a cookie key opened (logging out, or logging in again over it)."""
     if token:
         db.session.execute(update(LoginSession).where(
             LoginSession.token_hash == _digest(token), LoginSession.revoked_at.is_(None))

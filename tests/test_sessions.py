@@ -184,3 +184,15 @@ def test_an_unknown_or_disabled_login_takes_as_long_as_a_real_one(app, client):
     unknown = _quickest(client, "personne-de-tel", "10.0.0.2")
     disabled = _quickest(client, "ancien", "10.0.0.3")
     assert unknown / real > 0.5 and disabled / real > 0.5, (real, unknown, disabled)
+
+
+def test_logging_in_again_ends_the_session_it_replaces(app, auth):
+    auth.login("maraude")
+    thief = copy_of_cookie(app, auth.client)
+    auth.client.post("/api/v1/session", json={"login": "maraude", "password": PASSWORD})
+    assert still_works(thief) == (401, 302)
+    assert still_works(auth.client) == (200, 200)
+    with app.app_context():
+        reasons = db.session.scalars(select(LoginSession.revoked_reason)
+                                     .order_by(LoginSession.id)).all()
+    assert reasons == ["replaced", None]
