@@ -38,6 +38,7 @@ ACTIONS = {
     "journal.export": "Export du journal",
     "sync.push": "Synchronisation : fiches envoyées",
     "sync.pull": "Synchronisation : données reçues",
+    "alert.list": "Boîte des alertes consultée",
     "alert.take": "Alerte prise en charge",
     "alert.close": "Alerte close",
     "quarantine.correct": "Fiche refusée corrigée",

@@ -95,6 +95,7 @@ READS = [
     ("préfet export", "POST", "/plans/{plan}/prefet", "register.prefect_export",
      "plan:{plan}"),
     ("plan board", "GET", "/plans/{plan}", "plan.board", "plan:{plan}"),
+    ("alert inbox", "GET", "/alertes", "alert.list", None),
     ("journal export", "GET", "/admin/journal/export", "journal.export", None),
 ]
 
@@ -308,3 +309,38 @@ def test_each_decision_writes_its_row(app, auth, world, decision, url, form, act
             LoginSession.token_hash == key_hash(auth.client)))
     assert (row.user_id, row.device_id, row.session_id) == (auth.user("admin"), DEVICE,
                                                             session_id)
+
+
+@pytest.mark.browser
+def test_the_tablet_names_itself_and_what_waits_on_every_sync(app, live_server, page):
+    """The tablet's JS sends X-Outreach-Device and X-Outreach-Waiting (a real Chromium)."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD, wait_until
+
+    add_user(app, "lea", "maraude")
+    page.goto(f"{live_server.url}/connexion")
+    page.get_by_label("Identifiant").fill("lea")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
+    page.goto(f"{live_server.url}/saisie/maraude.tournee")
+    page.get_by_label("Date", exact=True).fill("2026-11-20")
+    page.get_by_label("Heure de départ").fill("20:30")
+    page.get_by_label("Secteur").fill("Gare")
+    page.get_by_label("Équipe").fill("Léa")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#form-feedback")).to_contain_text("Fiche enregistrée.")
+    wait_until(page, "window.outreach.sync().then(() => import('/static/js/store.js'))"
+                     ".then((store) => store.countWaiting()).then((count) => count === 0)")
+    device = page.evaluate("localStorage.getItem('outreach-device')")
+    with app.app_context():
+        logged = db.session.execute(select(sync_log.c.kind, sync_log.c.device_id,
+                                           sync_log.c.waiting).order_by(sync_log.c.id)).all()
+        pushed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sync.push")
+                                    ).all()
+        tied = db.session.scalar(select(LoginSession.device_id))
+    assert ("push", device, 1) in [tuple(row) for row in logged]
+    assert ("pull", device, 0) in [tuple(row) for row in logged]
+    assert pushed and all(e.device_id == device for e in pushed)
+    assert tied == device
