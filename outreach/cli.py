@@ -163,6 +163,15 @@ def user() -> None:
     """Manage accounts."""
 
 
+def _audited(action: str, login: str, change) -> None:
+    """Change an account found by its login and write the change to the audit log."""
+    from . import audit
+
+    account = accounts.find(login)
+    change(account)
+    audit.log(action, f"user:{account.id}", via="commande")
+
+
 def _commit_or_refuse(change) -> None:
     try:
         change()
@@ -201,7 +210,8 @@ def user_list() -> None:
 @with_appcontext
 def user_set_password(login: str, password: str) -> None:
     """Give an account a new password (its open sessions end)."""
-    _commit_or_refuse(lambda: accounts.set_password(accounts.find(login), password))
+    _commit_or_refuse(lambda: _audited("user.password", login,
+                                       lambda user: accounts.set_password(user, password)))
     click.echo(f"Mot de passe de «{login}» changé.")
 
 
@@ -212,6 +222,7 @@ def user_set_password(login: str, password: str) -> None:
 @with_appcontext
 def user_disable(login: str) -> None:
     """Disable an account: it can no longer log in; its records stay."""
-    _commit_or_refuse(lambda: accounts.set_active(accounts.find(login), False))
+    _commit_or_refuse(lambda: _audited("user.disable", login,
+                                       lambda user: accounts.set_active(user, False)))
     click.echo(f"Compte «{login}» désactivé.")
 
