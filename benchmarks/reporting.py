@@ -139,9 +139,10 @@ def measure(folder: Path, args, stored: int, generated: float) -> dict:
     """Time the summary build, an incremental catch-up, the dashboard and the baseline."""
     from zoneinfo import ZoneInfo
 
+    from flask import session
     from flask_login import login_user
 
-    from outreach import create_app, facts
+    from outreach import create_app, facts, sessions
     from outreach.db import db
     from outreach.models import User
 
@@ -169,7 +170,10 @@ def measure(folder: Path, args, stored: int, generated: float) -> dict:
     @app.route("/bench-login")
     def bench_login():
         """Log the benchmark's coordinateur in (no password hashing to time)."""
-        login_user(db.session.get(User, user_id))
+        user = db.session.get(User, user_id)
+        login_user(user)
+        session["sid"] = sessions.open_session(user)
+        db.session.commit()
         return "ok"
 
     bench_login.is_public = True

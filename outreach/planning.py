@@ -171,7 +171,8 @@ def _make(session: Session, person_id: str, visiteur_id: int, rhythm: str, mode:
     session.add(assignment)
     _seen_by(session, visiteur_id, person_id)
     # An assignment is the office's decision: a visiteur who made the file, if another, loses it.
-    creator = session.scalar(select(Record.recorded_by).where(Record.id == person_id))
+    creator = session.scalar(select(Record.recorded_by).join(User, User.id == Record.recorded_by)
+                             .where(Record.id == person_id, User.role == "visiteur"))
     if creator is not None and creator != visiteur_id:
         _seen_by(session, creator, person_id)
     return assignment
