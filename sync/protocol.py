@@ -6,6 +6,9 @@ inside one record rejects that record alone, with French messages keyed by field
 
 from __future__ import annotations
 
+import json
+import math
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +19,10 @@ MAX_RECORDS = 500
 RECORD_KEYS = ("id", "form", "form_version", "recorded_at", "parent_id", "base_revision", "data")
 STATUSES = ("created", "unchanged", "updated", "conflict", "rejected")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# A push is envelope → records → record → data → a place: five levels. Far deeper is an attack
+# (a body nested 100,000 levels deep overflows the parser's stack), refused before it is read.
+MAX_DEPTH = 32
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class EnvelopeError(ValueError):
@@ -24,6 +31,59 @@ class EnvelopeError(ValueError):
 
 class TooManyRecords(EnvelopeError):
     """More records than one batch may hold: answered 413, nothing applied."""
+
+
+class NotJSON(EnvelopeError):
+    """A body that is not a JSON document this server can keep: answered 400."""
+
+
+def parse_json(raw: bytes) -> Any:
+    """Return a request body read as JSON, or raise NotJSON in French.
+
+    Refused: invalid UTF-8, bad syntax, NaN or Infinity (not JSON, and not storable), numbers too
+    long for Python to read, nesting deeper than MAX_DEPTH, and strings holding half of a UTF-16
+    pair (they cannot be written back as UTF-8).
+    """
+    try:
+        text = raw.decode("utf-8")  # JSON between systems is UTF-8 (RFC 8259 §8.1)
+        body = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
+        raise NotJSON("Le corps de la requête n'est pas du JSON valide.") from None
+    if isinstance(body, dict | list | str):
+        _check_tree(body, strings=bool(_SURROGATE_ESCAPE.search(text)))
+    return body
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+def _check_tree(body: Any, strings: bool) -> None:
+    # Iterative, so that the check itself cannot overflow; strings are looked at only when the
+    # body escapes a surrogate (rare), containers always.
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise NotJSON("Le corps de la requête n'est pas du JSON valide : un caractère "
+                              "y est une moitié de paire UTF-16.") from None
+            continue
+        if depth > MAX_DEPTH:
+            raise NotJSON(f"JSON imbriqué sur plus de {MAX_DEPTH} niveaux.")
+        children = (list(value.values()) + (list(value) if strings else [])
+                    if isinstance(value, dict) else value)
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, dict | list) or (strings and isinstance(child, str)))
 
 
 def as_uuid(value: Any) -> str | None:
