@@ -197,23 +197,33 @@ class PushRequest(Schema):
 class RecordResult(Schema):
     """What became of one pushed record."""
 
-    id = fields.UUID()
-    status = fields.String(metadata={"enum": list(STATUSES)})
-    revision = fields.Integer(allow_none=True)
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    id = fields.UUID(required=True)
+    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    revision = fields.Integer(required=True, allow_none=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         required=True)
 
 
 class PushResponse(Schema):
     """One result per record, in request order, and the pull cursor after the batch."""
 
-    results = fields.List(fields.Nested(RecordResult))
-    cursor = fields.String()
+    results = fields.List(fields.Nested(RecordResult), required=True)
+    cursor = fields.String(required=True)
 
 
 class Person(Schema):
     """A person this user may have offline, or a tombstone {id, deleted: true}."""
 
-    id = fields.UUID()
+    id = fields.UUID(required=True)
+    revision = fields.Integer()
+    data = fields.Dict()
+    deleted = fields.Boolean()
+
+
+class PullItem(Schema):
+    """One item of a kind the domain adds beside `people`, in the same shape, or a tombstone."""
+
+    id = fields.String(required=True)
     revision = fields.Integer()
     data = fields.Dict()
     deleted = fields.Boolean()
@@ -227,13 +237,14 @@ class Choice(Schema):
 
 
 class PullResponse(Schema):
-    """What this user may have offline, after a cursor."""
+    """What this user may have offline, after a cursor (the domain's kinds are added to it)."""
 
-    forms = fields.List(fields.Dict())
-    reference = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(Choice)))
-    people = fields.List(fields.Nested(Person))
-    cursor = fields.String()
-    more = fields.Boolean()
+    forms = fields.List(fields.Dict(), required=True)
+    reference = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(Choice)),
+                            required=True)
+    people = fields.List(fields.Nested(Person), required=True)
+    cursor = fields.String(required=True)
+    more = fields.Boolean(required=True)
 
 
 class RecordOut(Schema):
@@ -259,7 +270,7 @@ class RecordsResponse(Schema):
 
 
 class Error(Schema):
-    """An error, in French."""
+    """An error, in French; `code` tells some apart (`csrf`: fetch a new token and try again)."""
 
-    error = fields.String()
+    error = fields.String(required=True)
     code = fields.String()
