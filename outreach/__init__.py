@@ -72,12 +72,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         pwa,
         records,
         register,
+        security,
     )
     from .extensions import csrf
 
     db.init_app(app)
     catalog.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     # The login check runs before the CSRF check: a client without a session is told to log in
     # (401), not that its token is missing.
     auth.init_app(app)

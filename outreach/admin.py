@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from sync.protocol import MAX_RECORDS, EnvelopeError, read_envelope
+from sync.protocol import MAX_RECORDS, EnvelopeError, parse_json, read_envelope
 from sync.push import apply_push
 
 from . import accounts, audit, catalog, follow
@@ -108,7 +106,7 @@ def import_waiting():
         return render_template("admin_import.html")
     upload = request.files.get("fichier")
     try:
-        body = json.loads(upload.read()) if upload else None
+        body = parse_json(upload.read()) if upload else None
         author = db.session.get(User, int(body["user_id"])) if isinstance(body, dict) else None
         records = body["records"] if isinstance(body, dict) else None
         chunks = [records[start:start + MAX_RECORDS] for start in range(0, len(records),

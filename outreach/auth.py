@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -28,6 +27,7 @@ from .errors import api_error, wants_json
 from .models import User
 from .passwords import check_password, dummy_hash
 from .roles import public
+from .security import safe_path
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -100,11 +100,7 @@ def log_out() -> None:
 
 def safe_next(target: str | None) -> str:
     """Return where to go after login: a path of this site only, never another site."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("home.index")
+    return safe_path(target) or url_for("home.index")
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

@@ -53,9 +53,12 @@ def init_app(app: Flask) -> None:
         # A message given on purpose (abort(404, "…")) is French already; werkzeug's are not.
         given = error.description if error.description != type(error).description else None
         message = given or MESSAGES.get(status, "Erreur.")
-        if wants_json():
-            return api_error(status, message)
-        return _page(status, message)
+        answer = api_error(status, message) if wants_json() else _page(status, message)
+        # What the error says in its headers stays: the methods a 405 allows (RFC 9110).
+        if getattr(error, "valid_methods", None):
+            answer = app.make_response(answer)
+            answer.headers["Allow"] = ", ".join(error.valid_methods)
+        return answer
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -3,6 +3,7 @@
 `;` between columns, UTF-8 with its BOM (Excel then reads the accents), labels not codes, one
 column per field of every version of the form (a field an admin retired still has its column for
 the older records), a multiple choice as one 0/1 column per choice, dates as JJ/MM/AAAA.
+A text that a spreadsheet would read as a formula is written with a quote before it (OWASP).
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def form_csv(session: Session, form: str, period: Period) -> tuple[str, int]:
                 line.append(1 if value in (stored or ()) else 0)
             elif stored in (None, "", []):
                 line.append("")
+            elif spec["type"] in ("integer", "counter") and isinstance(stored, int):
+                line.append(stored)  # a number stays a number, a negative one too
             else:
                 line.append(show_value(spec, stored, labels.get(spec["key"]), people)
                             .replace("\r", " ").replace("\n", " "))
@@ -73,11 +76,28 @@ def form_csv(session: Session, form: str, period: Period) -> tuple[str, int]:
     return french_csv(header, lines), len(rows)
 
 
+# What makes Excel, LibreOffice or Google Sheets read a cell as a formula (=HYPERLINK(…),
+# +cmd|' /C calc'!A0, @SUM(…)), and a tab or a return that may hide one (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell: object) -> object:
+    """Return a cell a spreadsheet will not run: a text starting like a formula gets a `'` first.
+
+    Spaces before the formula do not save it (a spreadsheet may trim them). Numbers the app
+    counts (ints) stay numbers, negative ones too: only text typed by someone carries a formula.
+    """
+    if isinstance(cell, str) and (cell.startswith(FORMULA_STARTS)
+                                  or cell.lstrip().startswith(FORMULA_STARTS)):
+        return "'" + cell
+    return cell
+
+
 def french_csv(header: list[str], lines: Iterable[Iterable]) -> str:
-    """Return rows as a French spreadsheet reads them: `;`, UTF-8 with its BOM, CRLF."""
+    """Return rows as a French spreadsheet reads them: `;`, UTF-8 with its BOM, CRLF; inert."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(lines)
+    writer.writerow([inert(cell) for cell in header])
+    writer.writerows([inert(cell) for cell in line] for line in lines)
     return out.getvalue()

@@ -6,6 +6,9 @@ inside one record rejects that record alone, with French messages keyed by field
 
 from __future__ import annotations
 
+import json
+import math
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +19,10 @@ MAX_RECORDS = 500
 RECORD_KEYS = ("id", "form", "form_version", "recorded_at", "parent_id", "base_revision", "data")
 STATUSES = ("created", "unchanged", "updated", "conflict", "rejected")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# A push is envelope → records → record → data → a place: five levels. Far deeper is an attack
+# (a body nested 100,000 levels deep overflows the parser's stack), refused before it is read.
+MAX_DEPTH = 32
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class EnvelopeError(ValueError):
@@ -24,6 +31,59 @@ class EnvelopeError(ValueError):
 
 class TooManyRecords(EnvelopeError):
     """More records than one batch may hold: answered 413, nothing applied."""
+
+
+class NotJSON(EnvelopeError):
+    """A body that is not a JSON document this server can keep: answered 400."""
+
+
+def parse_json(raw: bytes) -> Any:
+    """Return a request body read as JSON, or raise NotJSON in French.
+
+    Refused: invalid UTF-8, bad syntax, NaN or Infinity (not JSON, and not storable), numbers too
+    long for Python to read, nesting deeper than MAX_DEPTH, and strings holding half of a UTF-16
+    pair (they cannot be written back as UTF-8).
+    """
+    try:
+        text = raw.decode("utf-8")  # JSON between systems is UTF-8 (RFC 8259 §8.1)
+        body = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
+        raise NotJSON("Le corps de la requête n'est pas du JSON valide.") from None
+    if isinstance(body, dict | list | str):
+        _check_tree(body, strings=bool(_SURROGATE_ESCAPE.search(text)))
+    return body
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+def _check_tree(body: Any, strings: bool) -> None:
+    # Iterative, so that the check itself cannot overflow; strings are looked at only when the
+    # body escapes a surrogate (rare), containers always.
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise NotJSON("Le corps de la requête n'est pas du JSON valide : un caractère "
+                              "y est une moitié de paire UTF-16.") from None
+            continue
+        if depth > MAX_DEPTH:
+            raise NotJSON(f"JSON imbriqué sur plus de {MAX_DEPTH} niveaux.")
+        children = (list(value.values()) + (list(value) if strings else [])
+                    if isinstance(value, dict) else value)
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, dict | list) or (strings and isinstance(child, str)))
 
 
 def as_uuid(value: Any) -> str | None:
@@ -137,23 +197,33 @@ class PushRequest(Schema):
 class RecordResult(Schema):
     """What became of one pushed record."""
 
-    id = fields.UUID()
-    status = fields.String(metadata={"enum": list(STATUSES)})
-    revision = fields.Integer(allow_none=True)
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    id = fields.UUID(required=True)
+    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    revision = fields.Integer(required=True, allow_none=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         required=True)
 
 
 class PushResponse(Schema):
     """One result per record, in request order, and the pull cursor after the batch."""
 
-    results = fields.List(fields.Nested(RecordResult))
-    cursor = fields.String()
+    results = fields.List(fields.Nested(RecordResult), required=True)
+    cursor = fields.String(required=True)
 
 
 class Person(Schema):
     """A person this user may have offline, or a tombstone {id, deleted: true}."""
 
-    id = fields.UUID()
+    id = fields.UUID(required=True)
+    revision = fields.Integer()
+    data = fields.Dict()
+    deleted = fields.Boolean()
+
+
+class PullItem(Schema):
+    """One item of a kind the domain adds beside `people`, in the same shape, or a tombstone."""
+
+    id = fields.String(required=True)
     revision = fields.Integer()
     data = fields.Dict()
     deleted = fields.Boolean()
@@ -167,13 +237,14 @@ class Choice(Schema):
 
 
 class PullResponse(Schema):
-    """What this user may have offline, after a cursor."""
+    """What this user may have offline, after a cursor (the domain's kinds are added to it)."""
 
-    forms = fields.List(fields.Dict())
-    reference = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(Choice)))
-    people = fields.List(fields.Nested(Person))
-    cursor = fields.String()
-    more = fields.Boolean()
+    forms = fields.List(fields.Dict(), required=True)
+    reference = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(Choice)),
+                            required=True)
+    people = fields.List(fields.Nested(Person), required=True)
+    cursor = fields.String(required=True)
+    more = fields.Boolean(required=True)
 
 
 class RecordOut(Schema):
@@ -199,7 +270,7 @@ class RecordsResponse(Schema):
 
 
 class Error(Schema):
-    """An error, in French."""
+    """An error, in French; `code` tells some apart (`csrf`: fetch a new token and try again)."""
 
-    error = fields.String()
+    error = fields.String(required=True)
     code = fields.String()

@@ -43,7 +43,8 @@ def read_cursor(cursor: str | None) -> tuple[int, str | None]:
     if cursor is None or cursor == "":
         return 0, None
     seq, _, known = cursor.partition(".")
-    if not seq.isdigit() or not known:
+    # ASCII digits only ("²" is a digit to isdigit, not to int), and within SQLite's integers.
+    if not (seq.isascii() and seq.isdigit() and len(seq) <= 18) or not known:
         raise BadCursor("Curseur inconnu : refaites une synchronisation complète (sans curseur).")
     return int(seq), known
 

@@ -22,7 +22,8 @@ def read_after(cursor: str | None) -> tuple[int, str]:
     if not cursor:
         return 0, ""
     seq, _, ident = cursor.partition(":")
-    if not seq.isdigit():
+    # ASCII digits only ("²" is a digit to isdigit, not to int), and within SQLite's integers.
+    if not (seq.isascii() and seq.isdigit() and len(seq) <= 18):
         raise BadCursor("Curseur inconnu.")
     return int(seq), ident
 

@@ -145,11 +145,13 @@ def wait_until(page, predicate: str, timeout_ms: int = 20_000) -> None:
     """Wait until the page's async `predicate` (an expression giving a promise) holds.
 
     Playwright's `wait_for_function` takes a returned promise for a truthy answer and stops
-    at once, so a condition on IndexedDB or the Cache API is polled here, in the page.
+    at once, so a condition on IndexedDB or the Cache API is polled here, in the page. The
+    predicate is part of the evaluated source, not a string evaluated in the page: the
+    Content-Security-Policy (no 'unsafe-eval') refuses `new Function` and `eval`.
     """
     held = page.evaluate(
-        """async ([predicate, timeoutMs]) => {
-            const check = new Function(`return (${predicate});`);
+        """async (timeoutMs) => {
+            const check = () => (""" + predicate + """);
             const deadline = Date.now() + timeoutMs;
             while (Date.now() < deadline) {
                 // A page still loading its modules has no window.outreach yet: not yet, not false.
@@ -158,7 +160,7 @@ def wait_until(page, predicate: str, timeout_ms: int = 20_000) -> None:
             }
             return false;
         }""",
-        [predicate, timeout_ms],
+        timeout_ms,
     )
     assert held, f"Still not true after {timeout_ms} ms: {predicate}"
 

@@ -33,7 +33,7 @@ def ready_offline(page, path):
     It waits for every page this person needs offline to be kept, not only `path`: the service
     worker keeps them in one piece of work, and a test going offline in its middle is racing it.
     """
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     wait_until(page, f"caches.match('{path}').then(Boolean)")
     wait_until(page, """(async () => {
         const wanted = JSON.parse(document.body.dataset.offlinePages || "[]");
@@ -109,7 +109,7 @@ def test_a_lost_push_answer_keeps_the_record_and_the_retry_is_unchanged(
     add_user(app, "lea", "maraude")
     log_in(page, live_server.url, "lea")
     page.goto(f"{live_server.url}{FORM}")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     answers = []
 
     def lose_the_first_answer(route):
@@ -142,7 +142,7 @@ def test_an_expired_session_keeps_the_outbox_until_the_person_logs_in_again(
     add_user(app, "lea", "maraude")
     log_in(page, live_server.url, "lea")
     page.goto(f"{live_server.url}{FORM}")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     with app.app_context():  # the session ends while the person fills the form
         user = db.session.scalars(select(User).where(User.login == "lea")).one()
         revoke_sessions(user.id, reason="password")
@@ -195,7 +195,7 @@ def test_a_new_deploy_is_offered_and_the_outbox_survives_the_update(app, live_se
     add_user(app, "lea", "maraude")
     log_in(page, live_server.url, "lea")
     page.goto(f"{live_server.url}{FORM}")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     page.context.route("**/api/v1/sync/push", lambda route: route.abort())  # the record must wait
     fill_tournee(page, "Zone commerciale")
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")

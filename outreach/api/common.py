@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import json
 from typing import Any
 
 from flask import Flask, request
 from flask_login import current_user
 
+from sync.protocol import NotJSON, parse_json
 from sync.push import Actor
 
 from ..models import User
@@ -17,16 +17,12 @@ from ..roles import OFFICE_ROLES, ROLES
 COMPRESS_FROM = 1024
 
 
-class NotJSON(ValueError):
-    """A body that is not a JSON document."""
+__all__ = ["NotJSON", "actor", "json_body", "user_json"]
 
 
 def json_body() -> Any:
     """Return the request's body parsed as JSON, whatever its content type, or raise NotJSON."""
-    try:
-        return json.loads(request.get_data(cache=False) or b"")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise NotJSON("Le corps de la requête n'est pas du JSON valide.") from None
+    return parse_json(request.get_data(cache=False))
 
 
 def user_json(user: User) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -20,10 +20,15 @@ bp = Blueprint("api_session", __name__, url_prefix="/api/v1")
 @csrf.exempt
 def open_session():
     """Log in with JSON credentials; answer the user and a CSRF token."""
+    # JSON only (DESIGN §9): a page of another site can post a form or text/plain without asking,
+    # but not application/json, so nobody is logged in to an account of someone else's choosing.
+    if not request.is_json:
+        return api_error(400, "Envoyez les identifiants en JSON (Content-Type: application/json).",
+                         code="json_attendu")
     try:
         body = json_body()
-    except NotJSON:
-        body = None
+    except NotJSON as error:
+        return api_error(400, str(error))
     if not isinstance(body, dict):
         return api_error(400, "Envoyez un objet JSON {\"login\", \"password\"}.")
     login, password = body.get("login"), body.get("password")
