@@ -28,6 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         COORDINATION_PHONE=settings.read("OUTREACH_COORDINATION_PHONE"),
         TIMEZONE=settings.read("OUTREACH_TIMEZONE"),
         CCAS_NAME=settings.read("OUTREACH_CCAS_NAME"),
+        PERSON_RETENTION_MONTHS=int(settings.read("OUTREACH_PERSON_RETENTION_MONTHS")),
+        LOG_RETENTION_MONTHS=int(settings.read("OUTREACH_LOG_RETENTION_MONTHS")),
         # A batch of 500 records fits well under this; anything bigger is refused unread (413).
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,

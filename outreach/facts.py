@@ -31,6 +31,8 @@ CHOICE_FIELDS = {"maraude.rencontre": ("prestations", "besoins", "orientations")
                  "visite.visite": ("besoins",),
                  "plan.appel": ("besoins",)}
 BATCH = 2000
+# What an erased file is called (outreach.retention): its tombstone keeps its sex and age band.
+ERASED_FILE = "Personne effacée"
 
 
 def catch_up(session: Session, zone: tzinfo) -> int:
@@ -90,7 +92,7 @@ def summarise(session: Session, rows: Iterable, zone: tzinfo) -> set[tuple[str, 
         .where(CallTask.id.in_(tasks)))} if tasks else {}
     facts, choices = [], []
     for row in rows:
-        if row.deleted:
+        if row.deleted and not _erased_file(row):
             continue
         fact = fact_of(row.form, row.data, _local_day(row.recorded_at, zone),
                        parent_days.get(row.parent_id))
@@ -209,6 +211,11 @@ def fact_of(form: str, data: dict, recorded_day: date, parent_day: date | None) 
     elif form == "plan.appel":
         fact.update(person_id=None, kind=data.get("tache"), outcome=data.get("issue"))
     return fact
+
+
+def _erased_file(row) -> bool:
+    """Tell whether a tombstone is a file erased on request: still counted by sex and age band."""
+    return row.form == "personne" and row.data.get("alias_prenom") == ERASED_FILE
 
 
 def _local_day(moment: datetime, zone: tzinfo) -> date:

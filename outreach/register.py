@@ -162,6 +162,17 @@ def withdraw(entry_id: str):
 KEPT_AFTER_WITHDRAWAL = ("categorie", "date_demande", "date_retrait")
 
 
+def withdrawn_before(session: Session, on: date, after_days: int = 0) -> list:
+    """Return the withdrawn registrations whose withdrawal is `after_days` old (not yet erased)."""
+    limit = (on - timedelta(days=after_days)).isoformat()
+    return session.execute(
+        select(record.c.id, record.c.data, record.c.form_version, record.c.revision,
+               record.c.recorded_at, record.c.parent_id)
+        .where(record.c.form == FORM, record.c.deleted.is_(False),
+               record.c.data["date_retrait"].as_string() <= limit)
+    ).all()
+
+
 def erase_withdrawn(session: Session, on: date, after_days: int = 0) -> int:
     """Erase the withdrawn registrations whose withdrawal is `after_days` old; return how many.
 
@@ -169,13 +180,7 @@ def erase_withdrawn(session: Session, on: date, after_days: int = 0) -> int:
     its category and dates, its history, kept conflicts and refusals go, and it is marked deleted
     so no list, plan or export reads it again. Each erasure is in the audit log, by id only.
     """
-    limit = (on - timedelta(days=after_days)).isoformat()
-    rows = session.execute(
-        select(record.c.id, record.c.data, record.c.form_version, record.c.revision,
-               record.c.recorded_at, record.c.parent_id)
-        .where(record.c.form == FORM, record.c.deleted.is_(False),
-               record.c.data["date_retrait"].as_string() <= limit)
-    ).all()
+    rows = withdrawn_before(session, on, after_days)
     for row in rows:
         kept = {key: row.data[key] for key in KEPT_AFTER_WITHDRAWAL if key in row.data}
         session.execute(record.update().where(record.c.id == row.id).values(
