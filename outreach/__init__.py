@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         pwa,
         records,
         register,
+        rights,
     )
     from .extensions import csrf
 
@@ -86,7 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
                       fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp, people.bp, alerts.bp,
                       planning.bp, maraude.bp, permanences.bp, form_admin.bp, register.bp,
-                      plans.bp, plans.calls_bp, dashboard.bp):
+                      plans.bp, plans.calls_bp, dashboard.bp, rights.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)

@@ -20,7 +20,7 @@ from sync import sequence
 from sync.content import content_hash
 from sync.schema import quarantine, record, record_conflict, record_revision
 
-from . import audit, catalog, follow
+from . import audit, catalog, facts, follow
 from .api.common import actor
 from .db import db
 from .forms.html import show_value
@@ -159,7 +159,7 @@ def withdraw(entry_id: str):
 
 
 # What a withdrawn registration keeps once erased: enough to count, nothing that names anyone.
-KEPT_AFTER_WITHDRAWAL = ("categorie", "date_demande", "date_retrait")
+KEPT_AFTER_WITHDRAWAL = facts.ERASED_ENTRY
 
 
 def withdrawn_before(session: Session, on: date, after_days: int = 0) -> list:
@@ -178,7 +178,8 @@ def erase_withdrawn(session: Session, on: date, after_days: int = 0) -> int:
 
     A person who leaves the register leaves it whole (R121-2 ff. CASF, CNIL): the entry keeps only
     its category and dates, its history, kept conflicts and refusals go, and it is marked deleted
-    so no list, plan or export reads it again. Each erasure is in the audit log, by id only.
+    so no list, plan or export reads it again (the figures still count it until its withdrawal).
+    Each erasure is in the audit log, by id only.
     """
     rows = withdrawn_before(session, on, after_days)
     for row in rows:

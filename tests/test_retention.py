@@ -49,6 +49,10 @@ def figures(app) -> dict:
         found = {year: indicators.compute_all(
             db.session, indicators.Period(date(year, 1, 1), date(year, 12, 31)), PARIS)
             for year in (TODAY.year - 2, TODAY.year - 1, TODAY.year)}
+        # A day the withdrawn registration was still on the register.
+        middle = retention.months_before(TODAY, 27)
+        found["middle"] = indicators.compute_all(
+            db.session, indicators.Period(middle.replace(day=1), middle), PARIS)
         db.session.rollback()
         return found
 
@@ -74,11 +78,22 @@ def people(app):
         "old_met": met(old["id"], months_ago(25), besoins=["hebergement"],
                        notes="Lucienne Zephyrine a froid"),
         "recent_met": met(recent["id"], months_ago(23), notes="Basile va mieux"),
+        "old_entry": item("registre.inscription", {
+            "nom": "Zephyrine", "prenoms": "Lucienne", "date_naissance": "1950-04-03",
+            "categorie": "65_ans_plus", "adresse": "12 impasse des Glycines",
+            "telephone": "06 11 22 33 44", "contact_urgence": "Odile, sa soeur",
+            "telephone_urgence": "06 55 44 33 22", "demandeur": "personne",
+            "date_demande": months_ago(30)[:10], "date_retrait": months_ago(25)[:10],
+            "personne": old["id"]}, form_version=2, recorded_at=months_ago(30)),
         "alerted_met": met(alerted["id"], months_ago(27), situation_urgente=True,
                            detail_urgence="Capucine blessée"),
     }
+    entry = records.pop("old_entry")
     results = mara.push(*records.values())
     assert {r["status"] for r in results} == {"created"}, results
+    # The register is kept at the office.
+    assert Tablet(app.test_client(), "coord").push(entry)[0]["status"] == "created"
+    records["old_entry"] = entry
     # An edit (its history keeps the first version), a stale one (kept in conflict) and a
     # refused one (kept in quarantine), all with the name in them.
     edited = {**old, "base_revision": 1, "recorded_at": months_ago(26),
@@ -100,8 +115,10 @@ def people(app):
 
 def test_a_file_is_anonymised_two_years_after_the_last_contact(app, people, runner):
     before = figures(app)
+    assert before["middle"]["registre.categories"] == {"65_ans_plus": 1}
     answer = runner.invoke(main, ["purge"])
     assert answer.exit_code == 0, answer.output
+    assert "Registre : 1 inscription(s) retirée(s) effacée(s)." in answer.output
     assert "Personnes : 1 fiche(s) anonymisée(s)" in answer.output
     with app.app_context():
         old = db.session.get(Record, people["old"]["id"])
