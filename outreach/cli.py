@@ -98,9 +98,7 @@ def purge(registre_apres_jours: int, personnes_apres_mois: int | None,
     erased = erase_withdrawn(db.session, on, registre_apres_jours)
     click.echo(f"Registre : {erased} inscription(s) retirée(s) effacée(s).")
     due = retention.due_for_anonymisation(db.session, on, months)
-    for ident, _last in due:
-        retention.anonymise(db.session, ident, None, "conservation", on=on)
-        db.session.commit()
+    retention.anonymise_due(db.session, [ident for ident, _last in due], on)
     click.echo(f"Personnes : {len(due)} fiche(s) anonymisée(s), sans contact depuis plus de "
                f"{months} mois.")
     _say_logs(retention.delete_old_logs(db.session, on, log_months),

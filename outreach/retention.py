@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from sync import sequence
@@ -87,9 +87,13 @@ def free_text_keys(form: str) -> set[str]:
     return keys - set(ID_TEXT.get(form, ()))
 
 
-def _strip(form: str, data: dict) -> dict:
-    """Return a record's data without its free text."""
-    dropped = free_text_keys(form)
+def _strip(form: str, data: dict, keys: dict[str, set[str]] | None = None) -> dict:
+    """Return a record's data without its free text (`keys`: free_text_keys read already)."""
+    if keys is None:
+        keys = {}
+    if form not in keys:
+        keys[form] = free_text_keys(form)
+    dropped = keys[form]
     return {key: value for key, value in data.items() if key not in dropped}
 
 
@@ -116,12 +120,26 @@ def files_of(session: Session, person_id: str) -> list[str]:
 def naming(session: Session, ids: Iterable[str]) -> list:
     """Return the records (tombstones too) whose person field names one of these files."""
     ids = list(ids)
-    found = {}
-    for key in sorted(person_keys()):
-        for row in session.execute(select(record).where(
-                record.c.form != PERSON_FORM, record.c.data[key].as_string().in_(ids))):
-            found[row.id] = row
-    return sorted(found.values(), key=lambda row: row.recorded_at)
+    return naming_each(session, {ids[0]: ids})[ids[0]] if ids else []
+
+
+def naming_each(session: Session, people: dict[str, list[str]]) -> dict[str, list]:
+    """Return, for each person (given with their files), the records that name them.
+
+    One reading of the records for many people: the purge's first run may have thousands.
+    """
+    owner = {ident: person for person, files in people.items() for ident in files}
+    found: dict[str, dict] = {person: {} for person in people}
+    keys = sorted(person_keys())
+    wanted = list(owner)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for key in keys:
+            for row in session.execute(select(record).where(
+                    record.c.form != PERSON_FORM, record.c.data[key].as_string().in_(chunk))):
+                found[owner[row.data[key]]][row.id] = row
+    return {person: sorted(rows.values(), key=lambda row: row.recorded_at)
+            for person, rows in found.items()}
 
 
 def calls_of(session: Session, ids: list[str], entry_ids: list[str]) -> list[CallTask]:
@@ -242,6 +260,17 @@ def last_contacts(session: Session) -> tuple[dict[str, date], set[str]]:
     return last, ongoing
 
 
+def anonymise_due(session: Session, due: list[str], on: date, batch: int = 200) -> int:
+    """Anonymise the files the retention rule lets go, a batch per transaction; return how many."""
+    for start in range(0, len(due), batch):
+        people = {person: files_of(session, person) for person in due[start:start + batch]}
+        named = naming_each(session, people)
+        for person in people:
+            anonymise(session, person, None, "conservation", on=on, named=named[person])
+        session.commit()
+    return len(due)
+
+
 def due_for_anonymisation(session: Session, on: date, months: int) -> list[tuple[str, date]]:
     """Return the files whose last contact is more than `months` months before `on`, oldest first.
 
@@ -282,10 +311,11 @@ class Done:
 
 
 def anonymise(session: Session, person_id: str, by: int | None, reason: str,
-              erase: bool = False, on: date | None = None) -> Done:
+              erase: bool = False, on: date | None = None, named: list | None = None) -> Done:
     """Anonymise (or erase) a person and everything naming them; audit it. The caller commits.
 
-    Keeps what the figures count; see the module's docstring for what goes.
+    Keeps what the figures count; see the module's docstring for what goes. `named`: the
+    records naming them, when already read (naming_each).
     """
     on = on or date.today()
     done = Done()
@@ -300,20 +330,22 @@ def anonymise(session: Session, person_id: str, by: int | None, reason: str,
         for table in (record_revision, record_conflict):
             done.revisions += session.execute(
                 delete(table).where(table.c.record_id == row.id)).rowcount or 0
-    named = naming(session, ids)
+    named = naming(session, ids) if named is None else named
     entries = [row for row in named if row.form == REGISTER_FORM]
     tasks = calls_of(session, ids, [row.id for row in entries])
     for row in entries:
         if not row.deleted:
             _erase_entry(session, row, on, by)
             done.register += 1
-    for row in [*[r for r in named if r.form != REGISTER_FORM], *call_outcomes(session, tasks)]:
-        stripped = _strip(row.form, row.data)
-        if stripped != row.data:
-            _rewrite(session, row, stripped, by, deleted=row.deleted)
-            done.records += 1
-        done.revisions += _strip_rows(session, record_revision, row.form, row.id)
-        done.conflicts += _strip_rows(session, record_conflict, row.form, row.id)
+    others = [*[r for r in named if r.form != REGISTER_FORM], *call_outcomes(session, tasks)]
+    keys = {form: free_text_keys(form) for form in {row.form for row in others}}
+    changed = [(row, stripped) for row in others
+               if (stripped := _strip(row.form, row.data, keys)) != row.data]
+    _rewrite_many(session, changed, by)
+    done.records = len(changed)
+    forms = {row.id: row.form for row in others}
+    done.revisions += _strip_rows(session, record_revision, forms, keys)
+    done.conflicts += _strip_rows(session, record_conflict, forms, keys)
     done.quarantine = _clean_quarantine(session, ids)
     for task in tasks:
         if task.need_detail or task.action_note:
@@ -339,6 +371,19 @@ def anonymise(session: Session, person_id: str, by: int | None, reason: str,
     return done
 
 
+def _rewrite_many(session: Session, changed: list[tuple], by: int | None) -> None:
+    """Store new data (without its free text) for many records in one statement."""
+    if not changed:
+        return
+    seq = sequence.reserve(session, len(changed))
+    statement = update(record).where(record.c.id == bindparam("b_id")).values(
+        data=bindparam("b_data"), revision=bindparam("b_revision"), revised_by=by,
+        change_seq=bindparam("b_seq"), content_hash=bindparam("b_hash"))
+    session.connection().execute(statement, [
+        {"b_id": row.id, "b_data": data, "b_revision": row.revision + 1, "b_seq": seq + offset,
+         "b_hash": _hash(row, data)} for offset, (row, data) in enumerate(changed)])
+
+
 def _rewrite(session: Session, row, data: dict, by: int | None, deleted: bool) -> None:
     """Store new data as the record's current revision, with no history of the old one.
 
@@ -350,15 +395,21 @@ def _rewrite(session: Session, row, data: dict, by: int | None, deleted: bool) -
         change_seq=sequence.reserve(session, 1), content_hash=_hash(row, data)))
 
 
-def _strip_rows(session: Session, table, form: str, record_id: str) -> int:
-    """Remove the free text of a record's earlier revisions or kept conflicts; return how many."""
-    changed = 0
-    for ident, data in session.execute(select(table.c.id, table.c.data)
-                                       .where(table.c.record_id == record_id)).all():
-        stripped = _strip(form, data)
-        if stripped != data:
-            session.execute(update(table).where(table.c.id == ident).values(data=stripped))
-            changed += 1
+def _strip_rows(session: Session, table, forms: dict[str, str],
+                keys: dict[str, set[str]]) -> int:
+    """Remove the free text of these records' earlier revisions or kept conflicts (by id → form).
+
+    Return how many rows changed.
+    """
+    changed, ids = 0, list(forms)
+    for start in range(0, len(ids), 500):
+        for ident, record_id, data in session.execute(
+                select(table.c.id, table.c.record_id, table.c.data)
+                .where(table.c.record_id.in_(ids[start:start + 500]))).all():
+            stripped = _strip(forms[record_id], data, keys)
+            if stripped != data:
+                session.execute(update(table).where(table.c.id == ident).values(data=stripped))
+                changed += 1
     return changed
 
 
@@ -366,7 +417,9 @@ def _clean_quarantine(session: Session, ids: list[str]) -> int:
     """Delete the refused versions of these files; strip the free text of refusals naming them."""
     keys = person_keys()
     changed = session.execute(delete(quarantine).where(quarantine.c.record_id.in_(ids))).rowcount
-    for ident, raw in session.execute(select(quarantine.c.id, quarantine.c.raw)).all():
+    naming_them = [quarantine.c.raw[("data", key)].as_string().in_(ids) for key in keys]
+    for ident, raw in session.execute(select(quarantine.c.id, quarantine.c.raw)
+                                      .where(or_(*naming_them))).all():
         data = raw.get("data") if isinstance(raw, dict) else None
         if not isinstance(data, dict) or not any(data.get(key) in ids for key in keys):
             continue
