@@ -477,7 +477,6 @@ def _call_item(session: Session, plan: AlertPlan, task: CallTask, person: dict,
         **{key: person[key] for key in ("name", "phone", "address", "contact", "contact_phone",
                                         "home_care", "notes")},
         "category": categories.get(person["category"]) if person["category"] else None,
-        "person_id": task.person_id,
         "last_visit": last_visit(session, task.person_id) if task.person_id else None,
     }}
 

@@ -175,7 +175,7 @@ def alerts_for_pull(session: Session, user_id: int, seen: int,
     return [(alert.change_seq, {"id": alert.id, "revision": alert.revision, "data": {
         "kind": alert.kind, "kind_label": kinds.get(alert.kind, alert.kind),
         "status": alert.status, "status_label": ALERT_STATUSES[alert.status],
-        "record_id": alert.record_id, "form": alert.form, "person_id": alert.person_id,
+        "record_id": alert.record_id, "form": alert.form,
         "raised_at": iso(alert.raised_at), "taken_by_name": alert.taker.name if alert.taker
         else None, "taken_at": iso(alert.taken_at), "closed_at": iso(alert.closed_at),
         "outcome": alert.outcome,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 
 from flask import Flask, current_app, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import func, inspect, select
 
-from sync.access import people_visible
+from sync.access import may_name, merged_into, people_visible, through_merge_only
 from sync.push import Actor
 from sync.schema import record
 
@@ -182,11 +183,25 @@ def visible_people(user: User | None = None) -> dict[str, str]:
     """Return id → name of the people this user may pick in a form (the same rule as the pull)."""
     user = user or current_user
     actor = Actor(id=user.id, role=user.role, office=user.role in OFFICE_ROLES)
-    query = select(record.c.id, record.c.data).where(
+    query = select(record.c.id, record.c.data, through_merge_only(actor)).where(
         record.c.form == "personne", record.c.deleted.is_(False), people_visible(actor)
     )
-    people = {ident: person_label(data) for ident, data in db.session.execute(query)}
+    # A file reached only through a merge is named as the agent knew the person: the alias.
+    people = {ident: data.get("alias_prenom") or "?" if merged_in else person_label(data)
+              for ident, data, merged_in in db.session.execute(query)}
     return dict(sorted(people.items(), key=lambda item: item[1].lower()))
+
+
+OUTSIDE_WORK = ("Cette personne ne fait pas partie de votre travail (ni vos visites, ni votre "
+                "équipe, ni vos permanences) : la fiche est gardée, le coordinateur décidera.")
+
+
+def moment(raw: str) -> datetime | None:
+    """Read a record's ISO-8601 time (None when it cannot be read)."""
+    try:
+        return datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return None
 
 
 # The levels a person is recorded at, lowest first (anonymous people have no file at all).
@@ -209,9 +224,26 @@ class EngineForms:
         return self.forms.validate(form, version, data)
 
     def may_store(self, item: dict, actor: Actor) -> dict[str, list[str]]:
-        """Check what needs the database: a plan's call must name a call given to this actor."""
-        if item["form"] != "plan.appel":
-            return {}
+        """Check what needs the database: whom a record names, and a plan call's call.
+
+        A person merged away is named by the file they were merged into; an existing person
+        outside the author's work may not be named (the record waits in quarantine for the
+        office to decide), an unknown one may (their file may sync after).
+        """
+        definition = self.forms.get(item["form"], item["form_version"])
+        errors: dict[str, list[str]] = {}
+        for spec in definition.fields if definition else ():
+            named = item["data"].get(spec["key"]) if spec["type"] == "person" else None
+            if not named:
+                continue
+            named = item["data"][spec["key"]] = merged_into(db.session, named) or named
+            if not may_name(db.session, actor, named, moment(item["recorded_at"])):
+                errors[spec["key"]] = [OUTSIDE_WORK]
+        if item["form"] == "personne" and not may_name(db.session, actor, str(item["id"]),
+                                                       moment(item["recorded_at"])):
+            errors["_schema"] = [OUTSIDE_WORK]
+        if errors or item["form"] != "plan.appel":
+            return errors
         from .alert_plans import may_record
 
         return may_record(db.session, item, actor)

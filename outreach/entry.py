@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
+from sync.access import people_visible
 from sync.push import may_change
 
 from . import catalog, follow
@@ -16,7 +18,7 @@ from .db import db
 from .forms.html import read_posted, show_value
 from .home import new_child_label
 from .models import Record
-from .roles import may_fill
+from .roles import OFFICE_FILES, may_fill
 
 bp = Blueprint("entry", __name__)
 QUICK_FORM = "maraude.rencontre"
@@ -155,7 +157,7 @@ def edit(record_id: str):
     if not may_fill(current_user.role, stored.form, definition.roles) or may_change(
         {"form": stored.form, "recorded_by": stored.recorded_by}, {"form": stored.form}, me,
         catalog.engine_forms(),
-    ):
+    ) or not _may_read(me, stored):
         abort(403)
     values, errors, status = stored.data, {}, 200
     base_revision = stored.revision
@@ -173,6 +175,20 @@ def edit(record_id: str):
             status = 409 if result["status"] == "conflict" else 400
     return _page(definition, values, errors, editing=stored, base_revision=base_revision,
                  parent_id=stored.parent_id, parent_summary=None), status
+
+
+def _may_read(me, stored: Record) -> bool:
+    """Tell whether this person may open a stored record to change it.
+
+    A person's file only while they are in the agent's work; the register is the office's alone,
+    even an entry the agent made (it waits in their outbox until sent, then leaves their hands).
+    """
+    if me.office:
+        return True
+    if stored.form.startswith(OFFICE_FILES):
+        return False
+    return stored.form != "personne" or db.session.scalar(select(Record.id).where(
+        Record.id == stored.id, people_visible(me))) is not None
 
 
 def _store(definition, data: dict, parent_id: str | None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date
+from types import SimpleNamespace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -162,8 +163,33 @@ def store(session: Session, actor: Actor, device_id: str | None, items: list[dic
     from . import catalog
 
     results = apply_push(session, actor, device_id, items, catalog.engine_forms(), author=author)
+    _alert_from_quarantine(session, items, results, author or actor.id)
     after_store(session)
     return results
+
+
+def _alert_from_quarantine(session: Session, items: list[dict], results: list[dict],
+                           author: int) -> None:
+    """Raise the alert of a record kept apart only for whom it names: the office still hears.
+
+    Its author may not see that person's file, so the record waits in quarantine; a fall or an
+    urgent situation in it must not wait with it.
+    """
+    refused = [
+        item for item, result in zip(items, results, strict=True)
+        if result["status"] == "rejected" and result["errors"]
+        and all(messages == [catalog.OUTSIDE_WORK] for messages in result["errors"].values())
+    ]
+    for item in refused:
+        raised = alert_of(item["form"], item["data"])
+        recorded_at = catalog.moment(item["recorded_at"])
+        if raised and recorded_at is not None:
+            row = SimpleNamespace(id=str(item["id"]), form=item["form"], data=item["data"],
+                                  recorded_by=author, recorded_at=recorded_at,
+                                  received_at=utcnow())
+            _raise(session, row, *raised)
+    if refused:
+        session.commit()
 
 
 def store_change(session: Session, actor: Actor, stored, data: dict,

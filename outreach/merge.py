@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync import sequence
+from sync.access import SHARED_BY_TEAM
 from sync.decisions import write_revision
 from sync.push import Actor
 from sync.schema import record, utcnow
 
 from . import catalog
-from .models import AccessChange, Alert, PersonMerge, VisitAssignment
+from .models import AccessChange, Alert, PersonMerge, User, VisitAssignment
 
 
 class MergeError(ValueError):
@@ -58,7 +59,13 @@ def _repoint(session: Session, actor: Actor, rows: list[tuple[dict, list[str]]],
 
 
 def _tell_tablets(session: Session, users: set[int], *person_ids: str) -> None:
-    """Whoever may have held either file gets it again, or its tombstone, at the next pull."""
+    """Whoever may have held either file gets it again, or its tombstone, at the next pull.
+
+    A team shares its people: every account of the team of whoever held one is told.
+    """
+    teams = set(session.scalars(select(User.role).where(User.id.in_(users),
+                                                        User.role.in_(SHARED_BY_TEAM))))
+    users = users | set(session.scalars(select(User.id).where(User.role.in_(teams))))
     for user_id in sorted(users):
         for person_id in person_ids:
             session.add(AccessChange(user_id=user_id, person_id=person_id,

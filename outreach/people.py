@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from sync.access import people_visible
+from sync.access import people_visible, through_merge_only
 from sync.schema import record
 
 from . import audit, catalog
@@ -26,7 +26,7 @@ from .forms.html import show_value
 from .merge import MergeError, merge, undo
 from .models import Alert, PersonMerge, Record, VisitAssignment
 from .records import summary
-from .roles import OFFICE_ROLES, may_fill
+from .roles import OFFICE_FILES, OFFICE_ROLES, may_fill
 
 bp = Blueprint("people", __name__, url_prefix="/personnes")
 SHOWN = 100
@@ -48,6 +48,21 @@ def _people() -> list[Record]:
     query = select(Record).where(Record.form == "personne", Record.deleted.is_(False),
                                  people_visible(actor()))
     return list(db.session.scalars(query))
+
+
+def as_seen(people: list[Record]) -> dict[str, dict]:
+    """Return each file's data as this viewer may read it.
+
+    A file a field agent reaches only because theirs was merged into it shows its alias level.
+    """
+    ids = [person.id for person in people]
+    merged_in = set(db.session.scalars(select(Record.id).where(
+        Record.id.in_(ids), through_merge_only(actor())))) if ids else set()
+    return {
+        person.id: ({key: person.data[key] for key in ALIAS_FIELDS if key in person.data}
+                    | {"niveau": "alias"}) if person.id in merged_in else person.data
+        for person in people
+    }
 
 
 def _places(person_ids: list[str]) -> dict[str, set[str]]:
@@ -91,21 +106,22 @@ def search():
     band = request.args.get("tranche") or None
     place = folded(request.args.get("lieu"))
     people = _people()
+    seen = as_seen(people)
     places = _places([p.id for p in people]) if place else {}
     found = [
         p for p in people
-        if (not wanted or wanted in folded(p.data.get("alias_prenom"))
-            or wanted in folded(p.data.get("nom")))
-        and (not band or p.data.get("tranche_age") == band)
-        and (not place or place in folded(p.data.get("adresse"))
+        if (not wanted or wanted in folded(seen[p.id].get("alias_prenom"))
+            or wanted in folded(seen[p.id].get("nom")))
+        and (not band or seen[p.id].get("tranche_age") == band)
+        and (not place or place in folded(seen[p.id].get("adresse"))
              or any(place in label for label in places.get(p.id, ())))
     ]
-    found.sort(key=lambda p: folded(catalog.person_label(p.data)))
+    found.sort(key=lambda p: folded(catalog.person_label(seen[p.id])))
     definition = catalog.registry().current("personne")
     bands = catalog.labels_for(definition)["tranche_age"]
     return render_template(
         "people.html", found=found[:SHOWN], total=len(found), bands=bands,
-        searched=bool(wanted or band or place), label=catalog.person_label,
+        searched=bool(wanted or band or place), label=catalog.person_label, seen=seen,
         duplicates=duplicates(people) if current_user.role in OFFICE_ROLES else [],
         levels=LEVELS,
     )
@@ -123,19 +139,19 @@ def show(person_id: str):
         abort(403)
     definition = catalog.registry().get("personne", person.form_version)
     labels = catalog.labels_for(definition)
-    identified = person.data.get("niveau") == "identifie"
+    data = as_seen([person])[person.id]
+    identified = data.get("niveau") == "identifie"
     identity = [
-        (spec["label"], show_value(spec, person.data[spec["key"]], labels.get(spec["key"])))
+        (spec["label"], show_value(spec, data[spec["key"]], labels.get(spec["key"])))
         for spec in definition.fields
-        if spec["key"] in person.data and (identified or spec["key"] in ALIAS_FIELDS)
+        if spec["key"] in data and (identified or spec["key"] in ALIAS_FIELDS)
     ]
     audit.log("person.read", person.id)
     db.session.commit()
     return render_template(
         "person.html", person=person, identity=identity, label=catalog.person_label,
-        level=LEVELS.get(person.data.get("niveau"), "—"), timeline=_timeline(person.id),
-        alerts=list(db.session.scalars(
-            select(Alert).where(Alert.person_id == person.id).order_by(Alert.raised_at.desc()))),
+        level=LEVELS.get(data.get("niveau"), "—"), data=data, timeline=_timeline(person.id),
+        alerts=_alerts(person.id),
         upcoming=_upcoming(person.id), office=current_user.role in OFFICE_ROLES,
         alert_kinds=alert_kinds(), alert_statuses=ALERT_STATUSES,
         merges=list(db.session.scalars(select(PersonMerge).where(
@@ -188,6 +204,7 @@ def undo_merge(merge_id: str):
 def _timeline(person_id: str) -> list[tuple[Record, str, str]]:
     """Return the records about this person the viewer's role works with, newest first."""
     registry = catalog.registry()
+    office = current_user.role in OFFICE_ROLES
     rows = db.session.scalars(
         select(Record)
         .where(Record.deleted.is_(False), Record.form != "personne",
@@ -198,6 +215,19 @@ def _timeline(person_id: str) -> list[tuple[Record, str, str]]:
         (row, registry.get(row.form, row.form_version).title, _what_happened(row))
         for row in rows
         if may_fill(current_user.role, row.form, registry.current(row.form).roles)
+        and (office or not row.form.startswith(OFFICE_FILES))
+    ]
+
+
+def _alerts(person_id: str) -> list[Alert]:
+    """Return the person's alerts the viewer's work raises (the office: all of them)."""
+    registry = catalog.registry()
+    office = current_user.role in OFFICE_ROLES
+    return [
+        alert for alert in db.session.scalars(
+            select(Alert).where(Alert.person_id == person_id).order_by(Alert.raised_at.desc()))
+        if office or (registry.current(alert.form) is not None and may_fill(
+            current_user.role, alert.form, registry.current(alert.form).roles))
     ]
 
 

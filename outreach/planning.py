@@ -170,6 +170,10 @@ def _make(session: Session, person_id: str, visiteur_id: int, rhythm: str, mode:
         revision=1, change_seq=sequence.reserve(session, 1))
     session.add(assignment)
     _seen_by(session, visiteur_id, person_id)
+    # An assignment is the office's decision: a visiteur who made the file, if another, loses it.
+    creator = session.scalar(select(Record.recorded_by).where(Record.id == person_id))
+    if creator is not None and creator != visiteur_id:
+        _seen_by(session, creator, person_id)
     return assignment
 
 

@@ -19,6 +19,8 @@ ROLES = {
     "admin": "Administrateur",
 }
 OFFICE_ROLES = ("coordinateur", "admin")
+# Files of the office alone, whoever filled them: the register (DESIGN §6, §9).
+OFFICE_FILES = ("registre.",)
 # Default form families of the field roles (DESIGN §9); a definition's "roles" overrides them.
 FIELD_FORMS = {
     "maraude": ("maraude.",),

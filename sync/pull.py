@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from . import sequence
-from .access import access_change, people_visible
+from .access import access_change, people_offline
 from .content import canonical_json
 from .push import Actor
 from .schema import record, sync_log, utcnow
@@ -61,7 +61,7 @@ def people_changes(session: Session, actor: Actor, seen: int, upper: int,
     Changed ones, and those they started or stopped seeing (an assignment made or ended): sent
     again, or as a tombstone.
     """
-    visible = people_visible(actor)
+    visible = people_offline(actor)
     changed = session.execute(
         select(record.c.id, record.c.revision, record.c.data, record.c.deleted,
                record.c.change_seq)

@@ -337,7 +337,7 @@ def test_alerts_for_pull_gives_this_persons_alerts_changed_in_the_range(app, rai
     [(seq, mine)] = rows  # Malik's alert is not Vera's
     assert mine == {"id": raised["id"], "revision": 1, "data": {
         "kind": "chute", "kind_label": "Chute", "status": "nouvelle", "status_label": "Nouvelle",
-        "record_id": raised["record"]["id"], "form": "visite.visite", "person_id": PERSON,
+        "record_id": raised["record"]["id"], "form": "visite.visite",
         "raised_at": "2026-11-20T21:30:00+00:00", "taken_by_name": None, "taken_at": None,
         "closed_at": None, "outcome": None}}
     with app.app_context():

@@ -100,19 +100,33 @@ def test_role_filtering(app, agents):
     assert people(visiteur) == {senior["id"]}
     assert people(visiteur2) == set(), "a visiteur never receives another visiteur's people"
     assert people(agents("social")) == set()
-    assert people(agents("coordinateur")) == {alias["id"], senior["id"]}
+    # An office tablet carries only the people of its own records (DESIGN §9), not the service.
+    coordinateur = agents("coordinateur")
+    assert people(coordinateur) == set()
+    coordinateur.push(item("visite.visite", {"personne": senior["id"], "date": "2026-11-21",
+                                             "mode": "telephone", "personne_vue": "oui",
+                                             "alerte": "aucune"}))
+    assert people(coordinateur) == {senior["id"]}
     forms = {f["key"] for f in maraude.pull()["forms"]}
     assert "visite.visite" not in forms, "a maraude agent never receives the visits"
 
 
-def test_a_person_named_in_my_records_is_mine(app, agents):
+def test_naming_a_person_outside_my_work_does_not_make_them_mine(app, agents):
+    # Issue 14, finding 1: the old rule gave a person to whoever named them in a record.
     social, other = agents("social"), agents("maraude")
     known = item("personne", personne(alias_prenom="Sami"))
     other.push(known)
     accueil = item("permanence.accueil", {"niveau": "alias", "personne": known["id"],
                                           "nombre_personnes": 1, "motifs": ["logement"]})
-    social.push(accueil)
-    assert [p["id"] for p in social.pull()["people"]] == [known["id"]]
+    [result] = social.push(accueil)
+    assert result["status"] == "rejected" and "personne" in result["errors"]
+    assert social.pull()["people"] == []
+    mine = item("personne", personne(alias_prenom="Lina"))
+    social.push(mine)
+    received = item("permanence.accueil", {"niveau": "alias", "personne": mine["id"],
+                                           "nombre_personnes": 1, "motifs": ["logement"]})
+    assert social.push(received)[0]["status"] == "created"
+    assert [p["id"] for p in social.pull()["people"]] == [mine["id"]]
 
 
 def test_bad_cursor_and_bad_device_are_400(agents):

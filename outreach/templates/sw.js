@@ -1,10 +1,17 @@
 // Outreach service worker: a revisioned precache for the shell, network-first pages with a
 // timeout, and nothing but final 200 answers kept. Strategies as in Workbox, without Workbox.
+// Kept pages are one person's: forgotten at their logout, and a logout made offline is ended on
+// the server before any page opens again.
 const VERSION = {{ version|tojson }};
 const SHELL = {{ shell|tojson }};
 const SHELL_CACHE = `shell-${VERSION}`;
 const PAGES_CACHE = "pages";
 const PAGE_TIMEOUT_MS = 3000;
+// Written by the page (logout.js) when it logged out with no network: the user id to log out.
+const LOGOUT_CACHE = "logout-pending";
+const LOGOUT_KEY = "/deconnexion-en-attente";
+// The login page is nobody's: kept, it would open offline with a stale token, for nothing.
+const NEVER_KEPT = ["/connexion"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)));
@@ -30,7 +37,11 @@ self.addEventListener("message", (event) => {
   const message = event.data || {};
   // The page asks: a new version is only taken when the person agrees to it.
   if (message.type === "take-update") self.skipWaiting();
-  if (message.type === "forget-pages") event.waitUntil(inTurn(() => caches.delete(PAGES_CACHE)));
+  if (message.type === "forget-pages") {
+    // The page at logout waits for this answer: the pages are gone once it comes.
+    event.waitUntil(inTurn(() => caches.delete(PAGES_CACHE))
+      .then(() => event.ports[0]?.postMessage("forgotten")));
+  }
   if (message.type === "keep-pages") event.waitUntil(inTurn(() => keepPages(message.urls || [])));
 });
 
@@ -46,7 +57,7 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(caches.match(request).then((found) => found || fetch(request)));
   } else if (request.mode === "navigate") {
-    event.respondWith(networkFirst(request));
+    event.respondWith(navigate(event));
   }
 });
 
@@ -55,11 +66,48 @@ function keepable(response) {
   return response && response.status === 200 && !response.redirected && response.type === "basic";
 }
 
-async function networkFirst(request) {
+async function navigate(event) {
+  if (!(await finishLogout())) return loggedOutPage();
+  return networkFirst(event);
+}
+
+// A logout made offline: the session it left on the server ends before any page opens, from the
+// network or the cache. Answers whether no logout waits any more.
+async function finishLogout() {
+  if (!(await caches.has(LOGOUT_CACHE))) return true;
+  const pending = await (await caches.open(LOGOUT_CACHE)).match(LOGOUT_KEY);
+  const user = pending ? await pending.text() : "";
+  try {
+    const answer = await withTimeout(fetch("/api/v1/session"), PAGE_TIMEOUT_MS);
+    // 401: no session left; 403: a tablet declared lost, whose sessions the office ended.
+    if (answer.status !== 401 && answer.status !== 403) {
+      if (!answer.ok) return false;
+      const session = await answer.json();
+      // Someone else logged in since (the cookie left is theirs): not the session to end.
+      if (String(session.user.id) === user) {
+        const closed = await withTimeout(fetch("/api/v1/session", {
+          method: "DELETE", headers: { "X-CSRFToken": session.csrf_token },
+        }), PAGE_TIMEOUT_MS);
+        if (!closed.ok) return false;
+      }
+    }
+  } catch (error) {
+    return false;  // still no network: the logout waits, and so does every page
+  }
+  await caches.delete(LOGOUT_CACHE);
+  return true;
+}
+
+async function networkFirst(event) {
+  const request = event.request;
   const cache = await caches.open(PAGES_CACHE);
   try {
     const response = await withTimeout(fetch(request), PAGE_TIMEOUT_MS);
-    if (keepable(response)) await cache.put(request, response.clone());
+    if (keepable(response) && !NEVER_KEPT.includes(new URL(request.url).pathname)) {
+      // In turn with the page's messages: a logout's forgetting never lands before this keeping.
+      const copy = response.clone();
+      event.waitUntil(inTurn(() => cache.put(request, copy)));
+    }
     return response;
   } catch (error) {
     // Pages vary on the session cookie, which changes as the session does (a CSRF token kept
@@ -80,6 +128,7 @@ function withTimeout(promise, milliseconds) {
 }
 
 async function keepPages(urls) {
+  if (await caches.has(LOGOUT_CACHE)) return;
   const cache = await caches.open(PAGES_CACHE);
   await Promise.all(urls.map(async (url) => {
     try {
@@ -96,10 +145,22 @@ async function askPagesToSync() {
 }
 
 function offlinePage() {
+  return notice(503, "Hors ligne", `<p>Cette page n'est pas gardée sur cette tablette : elle n'a
+pas encore été ouverte avec le réseau, ou la personne qui l'avait ouverte s'est déconnectée.</p>
+<p><a href="/">Retour à l'accueil</a> · <a href="/connexion">Se connecter</a> (avec le réseau)</p>`);
+}
+
+function loggedOutPage() {
+  return notice(200, "Déconnecté", `<p>Vous êtes déconnecté. Vos données ont été effacées de
+cette tablette, sauf les fiches qui attendaient encore : elles partiront à votre prochaine
+connexion.</p><p>Pas de réseau : la session sera fermée sur le serveur dès son retour.</p>
+<p><a href="/connexion">Se connecter</a> (avec le réseau)</p>`);
+}
+
+function notice(status, title, body) {
   const html = `<!doctype html><html lang="fr"><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Hors ligne</title>
-<main style="font-family:system-ui;padding:1rem"><h1>Hors ligne</h1>
-<p>Cette page n'a pas encore été ouverte avec le réseau sur cette tablette.</p>
-<p><a href="/">Retour à l'accueil</a></p></main></html>`;
-  return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title>
+<main style="font-family:system-ui;padding:1rem"><h1>${title}</h1>
+${body}</main></html>`;
+  return new Response(html, { status, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }

@@ -4,7 +4,8 @@ import { refreshStatus } from "./status.js";
 import { sync } from "./sync.js";
 import { wireRecordForm } from "./record-form.js";
 import { listToFix } from "./to-fix.js";
-import { exportWaiting, guardLogout, protectStorage } from "./keep.js";
+import { exportWaiting, protectStorage } from "./keep.js";
+import { guardLogout } from "./logout.js";
 import { showVisits } from "./visits.js";
 import { wireQuickForm } from "./quick.js";
 import { showAlerts } from "./field-alerts.js";
@@ -93,6 +94,10 @@ if (currentUser()) {
   wireTriggers();
   refreshStatus().then(() => sync());
   registerWorker();
+} else {
+  // A page reached with nobody logged in (the login page): no one's pages stay kept, whether
+  // they logged out in another tab or their session ended while the tablet was left.
+  navigator.serviceWorker?.controller?.postMessage({ type: "forget-pages" });
 }
 
 // Tests (and the curious) can run a sync by hand: `await window.outreach.sync()`.

@@ -1,6 +1,6 @@
 // Keeping the data on the tablet: ask the browser not to evict it, say how full storage is, warn
-// before it is full, export the waiting records as a last resort, and never lose them at logout.
-import { countWaiting, currentUser, waiting } from "./store.js";
+// before it is full, and export the waiting records as a last resort (logout keeps them: logout.js).
+import { currentUser, waiting } from "./store.js";
 import { deviceId } from "./sync.js";
 
 const NEARLY_FULL = 0.9;
@@ -37,20 +37,4 @@ export async function exportWaiting() {
   link.click();
   link.remove();
   return records.length;
-}
-
-export function guardLogout() {
-  const form = document.querySelector("form[data-logout]");
-  form?.addEventListener("submit", async (event) => {
-    if (form.dataset.confirmed) return;
-    event.preventDefault();
-    const count = await countWaiting();
-    const ok = count === 0 || window.confirm(
-      `${count} fiche${count > 1 ? "s attendent" : " attend"} encore d'être envoyée${count > 1 ? "s" : ""}. `
-      + "Elles resteront sur cette tablette jusqu'à votre prochaine connexion. Se déconnecter ?");
-    if (ok) {
-      form.dataset.confirmed = "yes";
-      form.requestSubmit();
-    }
-  });
 }

@@ -1,16 +1,24 @@
 // The tablet's own storage: one IndexedDB database per person (an outbox belongs to its author),
 // holding the outbox, the records to fix, and small facts such as the last successful sync.
-import { openDB } from "/static/vendor/idb/index.js";
+import { deleteDB, openDB } from "/static/vendor/idb/index.js";
 
 let opened = null;
+let forgotten = false;
 
 export function currentUser() {
   return document.body.dataset.userId || null;
 }
 
 export function database() {
+  // After logout nothing may write here again (a late sync would bring the person back).
+  if (forgotten) return Promise.reject(new Error("logged out"));
   if (!opened) {
     opened = openDB(`outreach-${currentUser()}`, 6, {
+      blocking(currentVersion, blockedVersion, event) {
+        // Another tab erases this person at logout: let it, and open again if still needed.
+        event.target.close();
+        opened = null;
+      },
       upgrade(db, oldVersion, newVersion, transaction) {
         if (oldVersion < 1) {
           db.createObjectStore("outbox", { keyPath: "id" }).createIndex("by_order", "queued_at");
@@ -60,6 +68,10 @@ export async function waiting() {
 
 export async function countWaiting() {
   return (await database()).count("outbox");
+}
+
+export async function countToFix() {
+  return (await database()).count("to_fix");
 }
 
 export async function toFix() {
@@ -181,4 +193,34 @@ export async function getMeta(key) {
 
 export async function setMeta(key, value) {
   return (await database()).put("meta", value, key);
+}
+
+// Logout (DESIGN §9): erase this person from the tablet. With nothing waiting, everything goes,
+// the database itself too. With records in the outbox or "à corriger", those stay (with the forms
+// and lists to correct them, which are nobody's), and every pulled kind and the cursor go: the
+// next login pulls the working set again from the beginning. Answers whether records were kept.
+export async function forgetPerson() {
+  const user = currentUser();
+  const db = await database();
+  const tx = db.transaction([...db.objectStoreNames], "readwrite");
+  const kept = (await tx.objectStore("outbox").count()) + (await tx.objectStore("to_fix").count());
+  const gone = kept ? KINDS : [...db.objectStoreNames];
+  const work = gone.map((name) => tx.objectStore(name).clear());
+  if (kept) {
+    const meta = tx.objectStore("meta");
+    for (const key of await meta.getAllKeys()) {
+      if (key === "cursor" || String(key).startsWith("revision:")) work.push(meta.delete(key));
+    }
+  }
+  await Promise.all([...work, tx.done]);
+  forgotten = true;
+  localStorage.removeItem(`outreach-last-lieu-${user}`);
+  localStorage.removeItem("outreach-last-user");
+  if (kept) return true;
+  db.close();
+  opened = null;
+  // Already empty: the name goes too, unless another tab holds it open past a short wait.
+  await Promise.race([deleteDB(`outreach-${user}`).catch(() => {}),
+                      new Promise((resolve) => setTimeout(resolve, 2000))]);
+  return false;
 }

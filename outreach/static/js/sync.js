@@ -10,6 +10,7 @@ const REQUEST_TIMEOUT_MS = 30 * 1000;
 let failures = 0;
 let retryTimer = null;
 let running = null;
+let stopped = false;
 
 class SessionExpired extends Error {}
 
@@ -39,7 +40,17 @@ export function sync() {
   return running;
 }
 
+// Logout: no sync starts again in this page, and `work` runs once the one under way is over
+// (a pull landing after the erasure would bring the person's data back).
+export function stopSyncing(work) {
+  stopped = true;
+  clearTimeout(retryTimer);
+  if (navigator.locks) return navigator.locks.request("outreach-sync", work);
+  return (running || Promise.resolve()).then(work, work);
+}
+
 async function run() {
+  if (stopped) return { stopped: true };
   try {
     const sent = await pushAll();
     await pullAll();
