@@ -248,3 +248,16 @@ def test_anonymising_on_request_keeps_the_file_for_the_figures(app, auth, held):
         assert db.session.get(Record, held["double"]).data["alias_prenom"] == \
             "Personne anonymisée"
         assert db.session.get(VisitAssignment, held["assignment"]).active
+
+
+def test_anonymised_files_are_not_offered_as_duplicates(app, auth, held):
+    _settle(auth, held)
+    other = Tablet(app.test_client(), "coordinateur")
+    twin = person(alias_prenom="Yvette", nom="Ribouldingue", telephone="06 99 88 77 66")
+    assert other.push(twin)[0]["status"] == "created"
+    for ident in (held["person"], twin["id"]):
+        answer = auth.post(f"/personnes/{ident}/effacer",
+                           {"maniere": "anonymiser", "motif": "fin_de_suivi"})
+        assert answer.status_code == 302
+    page = auth.client.get("/personnes").text
+    assert page.count(">Personne anonymisée</a>") == 2 and "Doublons possibles" not in page
