@@ -311,11 +311,14 @@ class Done:
 
 
 def anonymise(session: Session, person_id: str, by: int | None, reason: str,
-              erase: bool = False, on: date | None = None, named: list | None = None) -> Done:
+              erase: bool = False, on: date | None = None, named: list | None = None,
+              end_visits: bool | None = None) -> Done:
     """Anonymise (or erase) a person and everything naming them; audit it. The caller commits.
 
     Keeps what the figures count; see the module's docstring for what goes. `named`: the
-    records naming them, when already read (naming_each).
+    records naming them, when already read (naming_each); `end_visits`: end their visit
+    assignments too (on request: without a name or an address there is nobody to visit;
+    erasing always does).
     """
     on = on or date.today()
     done = Done()
@@ -359,7 +362,7 @@ def anonymise(session: Session, person_id: str, by: int | None, reason: str,
             alert.revision += 1
             alert.change_seq = sequence.reserve(session, 1)
             done.alerts += 1
-    if erase:
+    if erase or end_visits:
         from .planning import end
 
         for assignment in session.scalars(select(VisitAssignment).where(

@@ -193,7 +193,7 @@ def erase(person_id: str):
                                refused=refused, reasons=retention.REASONS, ways=retention.WAYS,
                                errors=errors, chosen=request.form), 409 if refused else 400
     done = retention.anonymise(db.session, person_id, actor().id, reason,
-                               erase=way == "effacer")
+                               erase=way == "effacer", end_visits=True)
     db.session.commit()
     retention.forget_on_disk(db.session)
     if way == "effacer":
