@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         fixes,
         form_admin,
         home,
+        journal,
         maraude,
         people,
         permanences,
@@ -87,7 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
                       fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp, people.bp, alerts.bp,
                       planning.bp, maraude.bp, permanences.bp, form_admin.bp, register.bp,
-                      plans.bp, plans.calls_bp, dashboard.bp, rights.bp):
+                      plans.bp, plans.calls_bp, dashboard.bp, journal.bp, rights.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)

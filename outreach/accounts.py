@@ -13,6 +13,7 @@ from .db import db
 from .models import User
 from .passwords import hash_password, weakness
 from .roles import ROLES
+from .sessions import revoke_sessions
 
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 
@@ -66,7 +67,7 @@ def set_password(user: User, password: str) -> None:
     """Give a user a new password and end their open sessions."""
     _check_password(password, user.login)
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    revoke_sessions(user.id, reason="password")
 
 
 def _active_admins() -> int:
@@ -80,7 +81,7 @@ def set_role(user: User, role: str) -> None:
     if user.role == "admin" and role != "admin" and user.active and _active_admins() <= 1:
         raise AccountError("C'est le dernier administrateur actif : nommez-en un autre d'abord.")
     user.role = role
-    user.session_version += 1
+    revoke_sessions(user.id, reason="role")
 
 
 def set_active(user: User, active: bool) -> None:
@@ -88,4 +89,5 @@ def set_active(user: User, active: bool) -> None:
     if not active and user.role == "admin" and user.active and _active_admins() <= 1:
         raise AccountError("C'est le dernier administrateur actif : il ne peut pas être désactivé.")
     user.active = active
-    user.session_version += 1
+    if not active:
+        revoke_sessions(user.id, reason="disabled")

@@ -45,6 +45,9 @@ def age(moment: datetime, now: datetime | None = None) -> str:
 @bp.route("")
 def inbox():
     """List the alerts: new ones first, then those taken in charge, then the last closed."""
+    # The inbox names the people and what happened to them: a read, like a record's.
+    audit.log("alert.list", None)
+    db.session.commit()
     return _inbox()
 
 

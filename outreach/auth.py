@@ -22,11 +22,11 @@ from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-from . import throttle
+from . import sessions, throttle
 from .db import db
 from .errors import api_error, wants_json
 from .models import User
-from .passwords import check_password
+from .passwords import check_password, dummy_hash
 from .roles import public
 
 bp = Blueprint("auth", __name__)
@@ -54,12 +54,11 @@ class LoginForm(FlaskForm):
 
 @login_manager.user_loader
 def load_user(identity: str) -> User | None:
-    """Find the user of a session; a disabled account or a reset password ends the session."""
-    user_id, _, version = identity.partition(":")
-    if not user_id.isdigit():
+    """Find the user of a session whose row still holds (not revoked, not expired, active)."""
+    if not identity.isdigit() or sessions.current(session.get("sid"), identity) is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or str(user.session_version) != version:
+    user = db.session.get(User, int(identity))
+    if user is None or not user.active:
         return None
     return user
 
@@ -75,18 +74,26 @@ def log_in(login: str, password: str) -> User:
     if throttle.too_many_failures(login, address):
         raise LoginError(THROTTLED, 429)
     user = db.session.scalar(select(User).where(User.login == login))
-    if user is None or not user.active or not check_password(user.password_hash, password):
+    # An unknown or disabled login costs the same hash as a real one: the time of the answer
+    # does not tell which logins exist.
+    usable = user is not None and user.active
+    matches = check_password(user.password_hash if usable else dummy_hash(), password)
+    if not usable or not matches:
         throttle.record_attempt(login, address, succeeded=False)
         raise LoginError(BAD_CREDENTIALS, 401)
+    # Logging in again over a session ends it: a copy of the old cookie must not outlive it.
+    sessions.revoke_current(session.get("sid"), reason="replaced")
     session.clear()
     session.permanent = True
     login_user(user)
+    session["sid"] = sessions.open_session(user)
     throttle.record_attempt(login, address, succeeded=True)
     return user
 
 
 def log_out() -> None:
-    """End the session."""
+    """End the session: its row is revoked, so a copy of the cookie opens nothing."""
+    sessions.revoke_current(session.get("sid"))
     logout_user()
     session.clear()
 

@@ -204,6 +204,28 @@ def moment(raw: str) -> datetime | None:
         return None
 
 
+def naming_errors(forms: FormRegistry, item: dict, actor: Actor) -> dict[str, list[str]]:
+    """Say which people a record may not name (empty: it may name them all).
+
+    A person merged away is replaced in `item` by the file they were merged into; an existing
+    person outside the author's work may not be named, an unknown one may (their file may sync
+    after), and a person's own file may be changed only while it is in the author's work.
+    """
+    definition = forms.get(item["form"], item["form_version"])
+    at = moment(item["recorded_at"])
+    errors: dict[str, list[str]] = {}
+    for spec in definition.fields if definition else ():
+        named = item["data"].get(spec["key"]) if spec["type"] == "person" else None
+        if not named:
+            continue
+        named = item["data"][spec["key"]] = merged_into(db.session, named) or named
+        if not may_name(db.session, actor, named, at):
+            errors[spec["key"]] = [OUTSIDE_WORK]
+    if item["form"] == "personne" and not may_name(db.session, actor, str(item["id"]), at):
+        errors["_schema"] = [OUTSIDE_WORK]
+    return errors
+
+
 # The levels a person is recorded at, lowest first (anonymous people have no file at all).
 PERSON_LEVELS = {"alias": 1, "identifie": 2}
 
@@ -230,18 +252,7 @@ class EngineForms:
         outside the author's work may not be named (the record waits in quarantine for the
         office to decide), an unknown one may (their file may sync after).
         """
-        definition = self.forms.get(item["form"], item["form_version"])
-        errors: dict[str, list[str]] = {}
-        for spec in definition.fields if definition else ():
-            named = item["data"].get(spec["key"]) if spec["type"] == "person" else None
-            if not named:
-                continue
-            named = item["data"][spec["key"]] = merged_into(db.session, named) or named
-            if not may_name(db.session, actor, named, moment(item["recorded_at"])):
-                errors[spec["key"]] = [OUTSIDE_WORK]
-        if item["form"] == "personne" and not may_name(db.session, actor, str(item["id"]),
-                                                       moment(item["recorded_at"])):
-            errors["_schema"] = [OUTSIDE_WORK]
+        errors = naming_errors(self.forms, item, actor)
         if errors or item["form"] != "plan.appel":
             return errors
         from .alert_plans import may_record

@@ -108,7 +108,7 @@ def purge(registre_apres_jours: int, personnes_apres_mois: int | None,
 
 
 def _say_logs(counts: dict[str, int], limit, done: str) -> None:
-    names = {"login_attempt": "connexions", "audit_event": "audit",
+    names = {"login_attempt": "connexions", "login_session": "sessions", "audit_event": "audit",
              "sync_log": "synchronisations"}
     told = ", ".join(f"{names[key]} {count}" for key, count in counts.items())
     click.echo(f"Journaux d'avant le {limit:%d/%m/%Y} : {told} ligne(s) {done}.")
@@ -210,6 +210,15 @@ def user() -> None:
     """Manage accounts."""
 
 
+def _audited(action: str, login: str, change) -> None:
+    """Change an account found by its login and write the change to the audit log."""
+    from . import audit
+
+    account = accounts.find(login)
+    change(account)
+    audit.log(action, f"user:{account.id}", via="commande")
+
+
 def _commit_or_refuse(change) -> None:
     try:
         change()
@@ -248,7 +257,8 @@ def user_list() -> None:
 @with_appcontext
 def user_set_password(login: str, password: str) -> None:
     """Give an account a new password (its open sessions end)."""
-    _commit_or_refuse(lambda: accounts.set_password(accounts.find(login), password))
+    _commit_or_refuse(lambda: _audited("user.password", login,
+                                       lambda user: accounts.set_password(user, password)))
     click.echo(f"Mot de passe de «{login}» changé.")
 
 
@@ -259,6 +269,7 @@ def user_set_password(login: str, password: str) -> None:
 @with_appcontext
 def user_disable(login: str) -> None:
     """Disable an account: it can no longer log in; its records stay."""
-    _commit_or_refuse(lambda: accounts.set_active(accounts.find(login), False))
+    _commit_or_refuse(lambda: _audited("user.disable", login,
+                                       lambda user: accounts.set_active(user, False)))
     click.echo(f"Compte «{login}» désactivé.")
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sync.access import people_visible
 from sync.push import may_change
 
-from . import catalog, follow
+from . import audit, catalog, follow
 from .api.common import actor
 from .db import db
 from .forms.html import read_posted, show_value
@@ -77,6 +77,9 @@ def fill(form_key: str):
     if request.method == "POST":
         values = read_posted(definition.fields, request.form)
         clean, errors = catalog.registry().validate(definition.key, definition.version, values)
+        errors = errors or catalog.naming_errors(catalog.registry(), {
+            "id": None, "form": definition.key, "form_version": definition.version,
+            "recorded_at": datetime.now(UTC).isoformat(), "data": clean}, actor())
         if not errors:
             record_id = _store(definition, clean, parent_id)
             flash("Fiche enregistrée.")
@@ -161,6 +164,10 @@ def edit(record_id: str):
         abort(403)
     values, errors, status = stored.data, {}, 200
     base_revision = stored.revision
+    if request.method == "GET":
+        # The edit page shows the whole record (a person's file, a register entry): a read.
+        audit.log("record.read", stored.id, form=stored.form, page="modifier")
+        db.session.commit()
     if request.method == "POST":
         values = read_posted(definition.fields, request.form)
         base_revision = request.form.get("base_revision", type=int) or stored.revision
@@ -169,6 +176,9 @@ def edit(record_id: str):
         if not errors:
             result = follow.store_change(db.session, me, stored, clean, base_revision)
             if result["status"] in ("updated", "unchanged"):
+                audit.log("record.change", stored.id, form=stored.form,
+                          status=result["status"], revision=result["revision"])
+                db.session.commit()
                 flash("Fiche enregistrée.")
                 return redirect(url_for("home.index"))
             errors = result["errors"] or {"_schema": [CHANGED_MEANWHILE]}

@@ -183,6 +183,8 @@ def _correct(row: dict):
         409, "Formulaire inconnu : cette fiche ne peut être qu'abandonnée."
     )
     if request.method == "GET":
+        audit.log("record.read", row["record_id"], form=definition.key, quarantine=row["id"])
+        db.session.commit()
         return _fix_form(row, definition, _prefill(definition, row["raw"].get("data")),
                          row["errors"])
     values = read_posted(definition.fields, request.form)
@@ -342,6 +344,8 @@ def resolve(conflict_id: int):
     """Compare a conflict's two versions and make the chosen data the record's new revision."""
     conflict, current = _open_conflict(conflict_id)
     if request.method == "GET":
+        audit.log("record.read", current["id"], form=current["form"], conflict=conflict_id)
+        db.session.commit()
         return _conflict_page(conflict, current)
     # The choice was made on the version shown: if the record changed since, show it again.
     if request.form.get("revision") != str(current["revision"]):

@@ -158,11 +158,12 @@ def after_store(session: Session) -> None:
 
 
 def store(session: Session, actor: Actor, device_id: str | None, items: list[dict],
-          author: int | None = None) -> list[dict]:
+          author: int | None = None, waiting: int | None = None) -> list[dict]:
     """Store records through the sync engine, then follow them: every path that stores does so."""
     from . import catalog
 
-    results = apply_push(session, actor, device_id, items, catalog.engine_forms(), author=author)
+    results = apply_push(session, actor, device_id, items, catalog.engine_forms(), author=author,
+                         waiting=waiting)
     _alert_from_quarantine(session, items, results, author or actor.id)
     after_store(session)
     return results

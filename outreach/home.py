@@ -7,12 +7,15 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, render_template
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, not_, or_, select, true
+
+from sync.access import people_visible
 
 from . import catalog
+from .api.common import actor
 from .db import db
 from .models import Record, User, utcnow
-from .roles import OFFICE_ROLES
+from .roles import OFFICE_FILES, OFFICE_ROLES
 
 bp = Blueprint("home", __name__)
 OPEN_PARENT_DAYS = 2
@@ -57,6 +60,18 @@ def team_rounds(exclude: set[str]) -> list[Record]:
     return [tournee for tournee in g.team_rounds if tournee.id not in exclude][:6]
 
 
+def _still_mine():
+    """Keep the records an agent made that are still theirs to read.
+
+    Not a register entry once sent (the office's alone), nor a file the office gave to another.
+    """
+    me = actor()
+    if me.office:
+        return true()
+    return and_(not_(or_(*(Record.form.startswith(prefix) for prefix in OFFICE_FILES))),
+                or_(Record.form != "personne", people_visible(me)))
+
+
 @bp.route("/")
 def index():
     """Show the forms this person may fill, their rounds in progress and their last fiches."""
@@ -81,7 +96,7 @@ def index():
         if "maraude.tournee" in open_forms else []
     recent = db.session.scalars(
         select(Record)
-        .where(Record.recorded_by == current_user.id, Record.deleted.is_(False))
+        .where(Record.recorded_by == current_user.id, Record.deleted.is_(False), _still_mine())
         .order_by(Record.recorded_at.desc())
         .limit(5)
     )

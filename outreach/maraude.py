@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from . import catalog, follow
+from . import audit, catalog, follow
 from .api.common import actor
 from .db import db
 from .models import Record, User
@@ -72,6 +72,9 @@ def show(tournee_id: str):
                 return redirect(url_for("maraude.show", tournee_id=tournee.id))
             error = " ".join(m for ms in result["errors"].values() for m in ms) or (
                 "La tournée a changé entre-temps : rouvrez-la et recommencez.")
+    if request.method == "GET":
+        audit.log("record.read", tournee.id, form=tournee.form, rencontres=len(rencontres))
+        db.session.commit()
     registry = catalog.registry()
     # Every version's labels: a choice retired since is still named in older rencontres.
     handed_labels = {c["value"]: c["label"]

@@ -38,7 +38,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Changing it ends every session opened before (a reset password logs the old tablet out).
+    # No longer read: sessions live in login_session (outreach.sessions). Kept so that an
+    # upgraded database needs no rebuild of the accounts table.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
     @property
@@ -47,8 +48,30 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        """Return the session identity: the id and the session version, so a reset logs out."""
-        return f"{self.id}:{self.session_version}"
+        """Return the identity Flask-Login keeps; the session row decides whether it holds."""
+        return str(self.id)
+
+
+class LoginSession(db.Model):
+    """One login: the cookie carries only its random key, the row says whether it still holds.
+
+    Revoked on logout, a new password, a disabled account, a changed role and a lost tablet;
+    `token_hash` is the key's SHA-256, so a copy of the database opens no session.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    device_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    user_agent: Mapped[str | None] = mapped_column(String(120))
+    address: Mapped[str | None] = mapped_column(String(64))
 
 
 class Record(db.Model):
@@ -100,9 +123,12 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str | None] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str | None] = mapped_column(String(80), index=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # From which tablet (X-Outreach-Device, else the session's) and which login session.
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    session_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class AppState(db.Model):

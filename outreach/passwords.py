@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
+
 from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 10
@@ -17,6 +20,12 @@ def hash_password(password: str) -> str:
 def check_password(password_hash: str, password: str) -> bool:
     """Tell whether a password matches its hash."""
     return check_password_hash(password_hash, password)
+
+
+@cache
+def dummy_hash() -> str:
+    """Return a hash no password matches, checked for unknown logins to take the same time."""
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def weakness(password: str, login: str = "") -> str | None:

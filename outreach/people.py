@@ -119,6 +119,8 @@ def search():
              or any(place in label for label in places.get(p.id, ())))
     ]
     found.sort(key=lambda p: folded(catalog.person_label(seen[p.id])))
+    audit.log("person.search", None, shown=min(len(found), SHOWN))
+    db.session.commit()
     definition = catalog.registry().current("personne")
     bands = catalog.labels_for(definition)["tranche_age"]
     return render_template(

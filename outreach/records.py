@@ -58,6 +58,8 @@ def index():
         .offset((page - 1) * PAGE_SIZE)
     )
     records = list(rows)
+    audit.log("records.list", form_key, page=page, shown=len(records))
+    db.session.commit()
     return render_template(
         "records.html",
         forms=[registry.current(key) for key in registry.keys()],

@@ -34,6 +34,7 @@ from .models import (
     AuditEvent,
     CallTask,
     LoginAttempt,
+    LoginSession,
     PersonMerge,
     VisitAssignment,
 )
@@ -460,20 +461,25 @@ def forget_on_disk(session: Session) -> None:
 
 # --- Logs --------------------------------------------------------------------------------------
 
-LOGS = {"login_attempt": (LoginAttempt.__table__, LoginAttempt.at),
-        "audit_event": (AuditEvent.__table__, AuditEvent.at),
-        "sync_log": (sync_log, sync_log.c.at)}
+# Each log, and when one of its rows is over: a login session when it expired or was revoked.
+LOGS = {
+    "login_attempt": (LoginAttempt.__table__, lambda limit: LoginAttempt.at < limit),
+    "login_session": (LoginSession.__table__, lambda limit: or_(
+        LoginSession.expires_at < limit, LoginSession.revoked_at < limit)),
+    "audit_event": (AuditEvent.__table__, lambda limit: AuditEvent.at < limit),
+    "sync_log": (sync_log, lambda limit: sync_log.c.at < limit),
+}
 
 
 def old_logs(session: Session, on: date, months: int) -> dict[str, int]:
     """Count, per log, the rows older than `months` months before `on`."""
     limit = datetime.combine(months_before(on, months), time(), UTC)
-    return {name: session.scalar(select(func.count()).select_from(table).where(at < limit))
-            for name, (table, at) in LOGS.items()}
+    return {name: session.scalar(select(func.count()).select_from(table).where(over(limit)))
+            for name, (table, over) in LOGS.items()}
 
 
 def delete_old_logs(session: Session, on: date, months: int) -> dict[str, int]:
-    """Delete the connection, audit and sync log rows older than `months` months."""
+    """Delete the connection, session, audit and sync log rows older than `months` months."""
     limit = datetime.combine(months_before(on, months), time(), UTC)
-    return {name: session.execute(delete(table).where(at < limit)).rowcount or 0
-            for name, (table, at) in LOGS.items()}
+    return {name: session.execute(delete(table).where(over(limit))).rowcount or 0
+            for name, (table, over) in LOGS.items()}

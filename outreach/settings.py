@@ -73,8 +73,9 @@ SETTINGS = (
     Setting(
         "OUTREACH_LOG_RETENTION_MONTHS",
         "12",
-        "Months the connection log (login_attempt), the audit log (audit_event) and the sync "
-        "log (sync_log) are kept before `outreach purge` deletes their rows (one year).",
+        "Months the connection log (login_attempt), the audit log (audit_event), the sync "
+        "log (sync_log) and ended login sessions (login_session) are kept before "
+        "`outreach purge` deletes their rows (one year).",
     ),
     Setting(
         "OUTREACH_PROXY_COUNT",

@@ -109,11 +109,12 @@ def build_pull(
     device_id: str | None = None,
     page_size: int = PAGE_SIZE,
     kinds: dict[str, KindReader] | None = None,
+    waiting: int | None = None,
 ) -> dict[str, Any]:
     """Return what this actor may have offline after `cursor`, a page at a time.
 
     `kinds` adds, beside `people`, what the app's domain sends (visits, alerts…), in the same
-    shape and under the same cursor.
+    shape and under the same cursor. `waiting` (what the tablet said it held) goes to the log.
     """
     started = perf_counter()
     seen, known = read_cursor(cursor)
@@ -145,7 +146,7 @@ def build_pull(
     session.execute(insert(sync_log).values(
         at=utcnow(), user_id=actor.id, device_id=device_id, kind="pull",
         counts={name: len(answer[name]) for name in readers},
-        duration_ms=round((perf_counter() - started) * 1000),
+        duration_ms=round((perf_counter() - started) * 1000), waiting=waiting,
     ))
     session.commit()
     return answer | {"cursor": make_cursor(next_seq, current_fingerprint), "more": more}

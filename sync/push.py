@@ -90,11 +90,13 @@ def apply_push(
     items: list[dict],
     forms: Forms,
     author: int | None = None,
+    waiting: int | None = None,
 ) -> list[dict]:
     """Apply one pushed batch and commit it; return one result per record, in request order.
 
     `author` stores new records in another person's name (a coordinateur correcting an agent's
-    rejected record); by default the author is whoever pushes.
+    rejected record); by default the author is whoever pushes. `waiting` is how many records
+    the tablet said it held, kept in the sync log.
     """
     started = perf_counter()
     now = utcnow()
@@ -112,7 +114,7 @@ def apply_push(
             counts[result["status"]] += 1
         session.execute(insert(sync_log).values(
             at=now, user_id=actor.id, device_id=device_id, kind="push", counts=dict(counts),
-            duration_ms=round((perf_counter() - started) * 1000),
+            duration_ms=round((perf_counter() - started) * 1000), waiting=waiting,
         ))
         session.commit()
         return results

@@ -163,6 +163,8 @@ sync_log = Table(
     Column("kind", String(8), nullable=False),
     Column("counts", JSON, nullable=False),
     Column("duration_ms", Integer, nullable=False),
+    # How many records waited on the tablet when it called (X-Outreach-Waiting), when it said.
+    Column("waiting", Integer),
 )
 
 # The server sequence: one row, bumped inside each writing transaction. Its row lock orders the

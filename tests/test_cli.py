@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from outreach.cli import main
 from outreach.db import db
-from outreach.models import Record, User
+from outreach.models import AuditEvent, Record, User
 
 COMMANDS = [
     ["run"], ["init-db"], ["demo"], ["backup"], ["user"], ["user", "create"], ["user", "list"],
@@ -53,7 +53,12 @@ def test_user_create_list_set_password_disable(app, runner):
     assert disabled.exit_code == 0
     with app.app_context():
         user = db.session.scalar(select(User).where(User.login == "lea"))
-        assert not user.active and user.session_version == 3
+        assert not user.active
+        # The sessions themselves end in the session store (tests/test_sessions.py); both
+        # changes are in the journal.
+        actions = db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.target == f"user:{user.id}").order_by(AuditEvent.id)).all()
+        assert actions == ["user.password", "user.disable"]
     assert "désactivé" in invoke(runner, "user", "list").output
 
 

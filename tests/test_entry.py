@@ -573,7 +573,8 @@ def test_a_maraude_team_shares_its_known_people(app, auth, client):
     assert list(_people_offered(client).values()) == ["Tonio"]
 
 
-def test_a_person_met_in_ones_own_record_is_offered(app, auth, client):
+def test_naming_someone_outside_ones_work_offers_them_nothing(app, auth, client):
+    # Issue 14, finding 1: naming a person in one's own record used to give their file.
     add_user(app, "social2", "travailleur_social")
     auth.login("social2")
     auth.post("/saisie/personne", {"niveau": "alias", "alias_prenom": "Dédé"})
@@ -581,8 +582,12 @@ def test_a_person_met_in_ones_own_record_is_offered(app, auth, client):
     auth.logout()
     auth.login("maraude")
     assert met not in _people_offered(client)
-    auth.post("/saisie/maraude.rencontre", {**POSTED["maraude.rencontre"], "personne": met})
-    assert _people_offered(client) == {met: "Dédé"}
+    refused = auth.post("/saisie/maraude.rencontre",
+                        {**POSTED["maraude.rencontre"], "personne": met})
+    assert refused.status_code == 400
+    assert "ne fait pas partie de votre travail" in refused.text
+    assert _records(app, "maraude.rencontre") == []
+    assert met not in _people_offered(client)
     page = Page(client.get("/saisie/maraude.rencontre").text)
     assert [text for _, _, text in page.find("option")][0] == "— Choisir —"
 

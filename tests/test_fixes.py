@@ -49,8 +49,11 @@ def agent_id(app):
 
 
 def audit_events(app):
+    """Return the decisions' audit rows (pushes and reads have theirs: tests/test_journal.py)."""
     with app.app_context():
-        return [(e.action, e.target, e.details) for e in db.session.scalars(select(AuditEvent))]
+        return [(e.action, e.target, e.details) for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.not_like("sync.%"),
+                                     AuditEvent.action != "record.read"))]
 
 
 def rejected(app, tablet, **data):

@@ -392,3 +392,15 @@ def test_a_field_file_shows_only_the_alerts_of_that_agent_s_work(world):
     assert "Alertes (1)" in world.page("coordinateur", url).text
     field = world.page("maraude", url).text
     assert "Alertes" not in field and "Chute" not in field
+
+
+def test_the_home_page_lists_no_register_entry_nor_a_file_given_to_another(world):
+    entry = item("registre.inscription", {**world.entry["data"], "nom": "Vasseur"},
+                 form_version=2)
+    assert world.tablets["visiteur"].push(entry)[0]["status"] == "created"
+    lucien = f"/modifier/{world.id('Lucien')}"
+    assert lucien in world.page("visiteur", "/").text
+    world.assign("Lucien", "visiteur2")
+    home = world.page("visiteur", "/").text
+    assert "Vasseur" not in home and entry["id"] not in home and lucien not in home
+    assert entry["id"] in world.page("coordinateur", "/registre").text

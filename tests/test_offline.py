@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from outreach.db import db
 from outreach.models import Record, User
+from outreach.sessions import revoke_sessions
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, LiveServer, add_user, wait_until
 
 pytestmark = pytest.mark.browser
@@ -144,7 +145,7 @@ def test_an_expired_session_keeps_the_outbox_until_the_person_logs_in_again(
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     with app.app_context():  # the session ends while the person fills the form
         user = db.session.scalars(select(User).where(User.login == "lea")).one()
-        user.session_version += 1
+        revoke_sessions(user.id, reason="password")
         db.session.commit()
     fill_tournee(page, "Square Jean-Moulin")
     expect(page.get_by_text("Session expirée — reconnectez-vous")).to_be_visible()

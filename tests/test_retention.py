@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from outreach import facts, indicators, planning, retention
 from outreach.cli import main
 from outreach.db import db
-from outreach.models import Alert, AuditEvent, LoginAttempt, Record
+from outreach.models import Alert, AuditEvent, LoginAttempt, LoginSession, Record
 from sync.schema import quarantine, record_conflict, record_revision, sync_log
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item, rencontre
@@ -211,12 +211,21 @@ def test_logs_older_than_a_year_are_deleted(app, runner):
                                       details={}))
             db.session.execute(insert(sync_log).values(at=at, user_id=user, kind="pull",
                                                        counts={}, duration_ms=3))
+            db.session.add(LoginSession(token_hash=str(at), user_id=user, created_at=at,
+                                        last_seen_at=at, expires_at=at + timedelta(hours=12),
+                                        address="10.0.0.2"))
+        # Revoked long ago, though it would have lasted: over too.
+        db.session.add(LoginSession(token_hash="revoked", user_id=user, created_at=old,
+                                    last_seen_at=old, expires_at=fresh + timedelta(days=90),
+                                    revoked_at=old, revoked_reason="logout"))
         db.session.commit()
     answer = runner.invoke(main, ["purge"])
     assert answer.exit_code == 0, answer.output
-    assert "connexions 1, audit 1, synchronisations 1 ligne(s) supprimée(s)" in answer.output
+    assert ("connexions 1, sessions 2, audit 1, synchronisations 1 ligne(s) supprimée(s)"
+            in answer.output)
     with app.app_context():
         for table, at in ((LoginAttempt.__table__, LoginAttempt.at),
+                          (LoginSession.__table__, LoginSession.created_at),
                           (AuditEvent.__table__, AuditEvent.at), (sync_log, sync_log.c.at)):
             kept = db.session.scalars(select(at).select_from(table)).all()
             assert kept and min(kept) > old + timedelta(days=1), table.name

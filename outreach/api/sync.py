@@ -9,9 +9,10 @@ from sync import sequence
 from sync.protocol import EnvelopeError, TooManyRecords, as_uuid, read_envelope
 from sync.pull import BadCursor, build_pull, fingerprint, make_cursor
 
-from .. import catalog, follow, working_set
+from .. import audit, catalog, follow, working_set
 from ..db import db
 from ..errors import api_error
+from ..sessions import device_from_request, waiting_from_request
 from .common import NotJSON, actor, json_body
 
 bp = Blueprint("api_sync", __name__, url_prefix="/api/v1/sync")
@@ -26,7 +27,15 @@ def push():
         return api_error(413, str(error))
     except (NotJSON, EnvelopeError) as error:
         return api_error(400, str(error))
-    results = follow.store(db.session, actor(), device_id, items)
+    results = follow.store(db.session, actor(), device_id, items,
+                           waiting=waiting_from_request())
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    # The audit row beside the sync log: the journal, its export and the retention read one
+    # table, and this one carries the login session.
+    audit.log("sync.push", None, device_id=device_id, **counts)
+    db.session.commit()
     forms = catalog.offline_forms(current_user)
     cursor = make_cursor(
         sequence.current(db.session), fingerprint(forms, catalog.offline_reference())
@@ -40,11 +49,20 @@ def pull():
     device_id = request.args.get("device_id")
     if device_id is not None and as_uuid(device_id) is None:
         return api_error(400, "«device_id» n'est pas un UUID.")
+    device = as_uuid(device_id) if device_id else device_from_request()
     try:
-        return build_pull(
+        answer = build_pull(
             db.session, actor(), request.args.get("cursor"),
             catalog.offline_forms(current_user), catalog.offline_reference(),
-            device_id=as_uuid(device_id) if device_id else None, kinds=working_set.KINDS,
+            device_id=device, kinds=working_set.KINDS, waiting=waiting_from_request(),
         )
     except BadCursor as error:
         return api_error(400, str(error))
+    sent = {kind: len(items) for kind, items in answer.items()
+            if kind not in ("forms", "reference") and isinstance(items, list) and items}
+    # A pull that hands nothing out reads no one's data (the tablet's minute-by-minute check):
+    # the sync log keeps it, the journal does not.
+    if sent:
+        audit.log("sync.pull", None, device_id=device, **sent)
+        db.session.commit()
+    return answer

@@ -1,6 +1,6 @@
 // Sending the outbox (DESIGN §3, §4): in batches of 500, one sync at a time across tabs; each
 // result decides a record's fate; a network error or a 5xx keeps everything for a later try.
-import { getMeta, setMeta, settle, storePulled, waiting } from "./store.js";
+import { countWaiting, getMeta, setMeta, settle, storePulled, waiting } from "./store.js";
 import { refreshStatus, sayExpired } from "./status.js";
 
 const BATCH = 500;
@@ -74,12 +74,13 @@ async function pushAll() {
   let token = await freshToken();
   let sent = 0;
   for (;;) {
-    const batch = (await waiting()).slice(0, BATCH);
+    const all = await waiting();
+    const batch = all.slice(0, BATCH);
     if (batch.length === 0) return sent;
-    let answer = await post(batch, token);
+    let answer = await post(batch, token, all.length);
     if (answer.status === 400 && (await answer.clone().json()).code === "csrf") {
       token = await freshToken();
-      answer = await post(batch, token);
+      answer = await post(batch, token, all.length);
     }
     if (answer.status === 401) throw new SessionExpired();
     if (!answer.ok) throw new Error(`push answered ${answer.status}`);
@@ -98,6 +99,7 @@ async function pullAll() {
     const query = new URLSearchParams({ device_id: deviceId(), ...(cursor ? { cursor } : {}) });
     const answer = await fetch(`/api/v1/sync/pull?${query}`, {
       credentials: "same-origin", signal: timeout(),
+      headers: { ...deviceHeaders(), "X-Outreach-Waiting": String(await countWaiting()) },
     });
     if (answer.status === 401) throw new SessionExpired();
     if (answer.status === 400 && cursor) { cursor = null; continue; }  // start again, whole
@@ -112,14 +114,19 @@ async function pullAll() {
 async function freshToken() {
   // A token fetched before each replay: the one in a page kept offline may have expired.
   const answer = await fetch("/api/v1/session", {
-    credentials: "same-origin", signal: timeout(),
+    credentials: "same-origin", signal: timeout(), headers: deviceHeaders(),
   });
   if (answer.status === 401) throw new SessionExpired();
   if (!answer.ok) throw new Error(`session answered ${answer.status}`);
   return (await answer.json()).csrf_token;
 }
 
-function post(batch, token) {
+// Every API call says which tablet makes it (DESIGN §9): the server's journal and sync log.
+export function deviceHeaders() {
+  return { "X-Outreach-Device": deviceId() };
+}
+
+function post(batch, token, waitingCount) {
   // Only the protocol's keys leave the tablet (DESIGN §4); the rest is for its own screens.
   const records = batch.map(({ id, form, form_version, recorded_at, parent_id, base_revision, data }) =>
     ({ id, form, form_version, recorded_at, parent_id, base_revision, data }));
@@ -127,7 +134,10 @@ function post(batch, token) {
     method: "POST",
     credentials: "same-origin",
     signal: timeout(),
-    headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+    headers: {
+      "Content-Type": "application/json", "X-CSRFToken": token, ...deviceHeaders(),
+      "X-Outreach-Waiting": String(waitingCount),
+    },
     body: JSON.stringify({ device_id: deviceId(), records }),
   });
 }
