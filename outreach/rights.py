@@ -194,6 +194,8 @@ def erase(person_id: str):
                                errors=errors, chosen=request.form), 409 if refused else 400
     done = retention.anonymise(db.session, person_id, actor().id, reason,
                                erase=way == "effacer", end_visits=True)
+    audit.log("person.erase" if way == "effacer" else "person.anonymise", person_id,
+              reason=reason, **done.counts())
     db.session.commit()
     retention.forget_on_disk(db.session)
     if way == "effacer":
