@@ -28,6 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         COORDINATION_PHONE=settings.read("OUTREACH_COORDINATION_PHONE"),
         TIMEZONE=settings.read("OUTREACH_TIMEZONE"),
         CCAS_NAME=settings.read("OUTREACH_CCAS_NAME"),
+        PERSON_RETENTION_MONTHS=int(settings.read("OUTREACH_PERSON_RETENTION_MONTHS")),
+        LOG_RETENTION_MONTHS=int(settings.read("OUTREACH_LOG_RETENTION_MONTHS")),
         # A batch of 500 records fits well under this; anything bigger is refused unread (413).
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
@@ -72,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         pwa,
         records,
         register,
+        rights,
         security,
     )
     from .extensions import csrf
@@ -87,7 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
                       fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp, people.bp, alerts.bp,
                       planning.bp, maraude.bp, permanences.bp, form_admin.bp, register.bp,
-                      plans.bp, plans.calls_bp, dashboard.bp, journal.bp):
+                      plans.bp, plans.calls_bp, dashboard.bp, journal.bp, rights.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)

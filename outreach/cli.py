@@ -54,17 +54,64 @@ def run(host: str, port: int, threads: int, debug: bool) -> None:
 @main.command("purge", help="Efface ce que les règles de conservation ne gardent plus.")
 @click.option("--registre-apres-jours", default=0, show_default=True, type=int,
               help="Jours de conservation d'une inscription au registre après son retrait.")
+@click.option("--personnes-apres-mois", default=None, type=int,
+              help="Mois après le dernier contact avant d'anonymiser une fiche "
+                   "(défaut : OUTREACH_PERSON_RETENTION_MONTHS, 24).")
+@click.option("--journaux-apres-mois", default=None, type=int,
+              help="Mois de conservation des journaux de connexion, d'audit et de "
+                   "synchronisation (défaut : OUTREACH_LOG_RETENTION_MONTHS, 12).")
+@click.option("--dry-run", is_flag=True,
+              help="Dit ce qui partirait (nombres et identifiants), sans rien changer.")
 @with_appcontext
-def purge(registre_apres_jours: int) -> None:
+def purge(registre_apres_jours: int, personnes_apres_mois: int | None,
+          journaux_apres_mois: int | None, dry_run: bool) -> None:
     """Erase what the retention rules no longer keep (run it every day)."""
     from datetime import date
 
-    from .register import erase_withdrawn
+    from . import retention
+    from .register import erase_withdrawn, withdrawn_before
 
+    months = current_app.config["PERSON_RETENTION_MONTHS"] if personnes_apres_mois is None \
+        else personnes_apres_mois
+    log_months = current_app.config["LOG_RETENTION_MONTHS"] if journaux_apres_mois is None \
+        else journaux_apres_mois
     if registre_apres_jours < 0:
         raise CommandError("--registre-apres-jours doit être positif ou nul.")
-    erased = erase_withdrawn(db.session, date.today(), registre_apres_jours)
+    if months < 1 or log_months < 1:
+        raise CommandError("--personnes-apres-mois et --journaux-apres-mois : 1 mois au moins.")
+    on = date.today()
+    if dry_run:
+        entries = withdrawn_before(db.session, on, registre_apres_jours)
+        due = retention.due_for_anonymisation(db.session, on, months)
+        logs = retention.old_logs(db.session, on, log_months)
+        db.session.rollback()
+        click.echo("Simulation (--dry-run) : rien n'a changé.")
+        click.echo(f"Registre : {len(entries)} inscription(s) retirée(s) à effacer.")
+        for row in entries:
+            click.echo(f"  inscription {row.id}")
+        click.echo(f"Personnes : {len(due)} fiche(s) à anonymiser (dernier contact avant le "
+                   f"{retention.months_before(on, months):%d/%m/%Y}).")
+        for ident, _last in due:
+            click.echo(f"  fiche {ident}")
+        _say_logs(logs, retention.months_before(on, log_months), "à supprimer")
+        return
+    erased = erase_withdrawn(db.session, on, registre_apres_jours)
     click.echo(f"Registre : {erased} inscription(s) retirée(s) effacée(s).")
+    due = retention.due_for_anonymisation(db.session, on, months)
+    retention.anonymise_due(db.session, [ident for ident, _last in due], on)
+    click.echo(f"Personnes : {len(due)} fiche(s) anonymisée(s), sans contact depuis plus de "
+               f"{months} mois.")
+    _say_logs(retention.delete_old_logs(db.session, on, log_months),
+              retention.months_before(on, log_months), "supprimée(s)")
+    db.session.commit()
+    retention.forget_on_disk(db.session)
+
+
+def _say_logs(counts: dict[str, int], limit, done: str) -> None:
+    names = {"login_attempt": "connexions", "login_session": "sessions", "audit_event": "audit",
+             "sync_log": "synchronisations"}
+    told = ", ".join(f"{names[key]} {count}" for key, count in counts.items())
+    click.echo(f"Journaux d'avant le {limit:%d/%m/%Y} : {told} ligne(s) {done}.")
 
 
 @main.command("export-anonyme",

@@ -36,6 +36,9 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and replaced rows are overwritten with zeros, so that an anonymised or erased
+        # person's data does not stay readable in the file's free space (outreach.retention).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 

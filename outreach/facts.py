@@ -31,6 +31,10 @@ CHOICE_FIELDS = {"maraude.rencontre": ("prestations", "besoins", "orientations")
                  "visite.visite": ("besoins",),
                  "plan.appel": ("besoins",)}
 BATCH = 2000
+# What an erased file is called (outreach.retention): its tombstone keeps its sex and age band.
+ERASED_FILE = "Personne effacée"
+# What an erased registration keeps (outreach.register): it is counted until its withdrawal.
+ERASED_ENTRY = ("categorie", "date_demande", "date_retrait")
 
 
 def catch_up(session: Session, zone: tzinfo) -> int:
@@ -90,7 +94,7 @@ def summarise(session: Session, rows: Iterable, zone: tzinfo) -> set[tuple[str, 
         .where(CallTask.id.in_(tasks)))} if tasks else {}
     facts, choices = [], []
     for row in rows:
-        if row.deleted:
+        if row.deleted and not _counted_tombstone(row):
             continue
         fact = fact_of(row.form, row.data, _local_day(row.recorded_at, zone),
                        parent_days.get(row.parent_id))
@@ -209,6 +213,18 @@ def fact_of(form: str, data: dict, recorded_day: date, parent_day: date | None) 
     elif form == "plan.appel":
         fact.update(person_id=None, kind=data.get("tache"), outcome=data.get("issue"))
     return fact
+
+
+def _counted_tombstone(row) -> bool:
+    """Tell whether a tombstone still counts: what an erasure keeps so the figures stay the same.
+
+    A file erased on request keeps its sex and age band; an erased registration its category
+    and dates (outreach.retention, outreach.register).
+    """
+    if row.form == "personne":
+        return row.data.get("alias_prenom") == ERASED_FILE
+    return row.form == "registre.inscription" and bool(row.data.get("date_retrait")) \
+        and set(row.data) <= set(ERASED_ENTRY)
 
 
 def _local_day(moment: datetime, zone: tzinfo) -> date:

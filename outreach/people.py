@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sync.access import people_visible, through_merge_only
 from sync.schema import record
 
-from . import audit, catalog
+from . import audit, catalog, retention
 from .api.common import actor
 from .db import db
 from .follow import ALERT_STATUSES, alert_kinds
@@ -86,6 +86,8 @@ def duplicates(people: list[Record]) -> list[list[Record]]:
     groups: dict[tuple, list[Record]] = defaultdict(list)
     for person in people:
         data = person.data
+        if retention.is_anonymised(data):
+            continue  # "Personne anonymisée" of the same age band are not one person
         if data.get("alias_prenom") and data.get("tranche_age"):
             groups[("alias", folded(data["alias_prenom"]), data["tranche_age"])].append(person)
         if data.get("nom") and data.get("date_naissance"):

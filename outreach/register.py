@@ -20,7 +20,7 @@ from sync import sequence
 from sync.content import content_hash
 from sync.schema import quarantine, record, record_conflict, record_revision
 
-from . import audit, catalog, follow
+from . import audit, catalog, facts, follow
 from .api.common import actor
 from .db import db
 from .forms.html import show_value
@@ -159,7 +159,18 @@ def withdraw(entry_id: str):
 
 
 # What a withdrawn registration keeps once erased: enough to count, nothing that names anyone.
-KEPT_AFTER_WITHDRAWAL = ("categorie", "date_demande", "date_retrait")
+KEPT_AFTER_WITHDRAWAL = facts.ERASED_ENTRY
+
+
+def withdrawn_before(session: Session, on: date, after_days: int = 0) -> list:
+    """Return the withdrawn registrations whose withdrawal is `after_days` old (not yet erased)."""
+    limit = (on - timedelta(days=after_days)).isoformat()
+    return session.execute(
+        select(record.c.id, record.c.data, record.c.form_version, record.c.revision,
+               record.c.recorded_at, record.c.parent_id)
+        .where(record.c.form == FORM, record.c.deleted.is_(False),
+               record.c.data["date_retrait"].as_string() <= limit)
+    ).all()
 
 
 def erase_withdrawn(session: Session, on: date, after_days: int = 0) -> int:
@@ -167,15 +178,10 @@ def erase_withdrawn(session: Session, on: date, after_days: int = 0) -> int:
 
     A person who leaves the register leaves it whole (R121-2 ff. CASF, CNIL): the entry keeps only
     its category and dates, its history, kept conflicts and refusals go, and it is marked deleted
-    so no list, plan or export reads it again. Each erasure is in the audit log, by id only.
+    so no list, plan or export reads it again (the figures still count it until its withdrawal).
+    Each erasure is in the audit log, by id only.
     """
-    limit = (on - timedelta(days=after_days)).isoformat()
-    rows = session.execute(
-        select(record.c.id, record.c.data, record.c.form_version, record.c.revision,
-               record.c.recorded_at, record.c.parent_id)
-        .where(record.c.form == FORM, record.c.deleted.is_(False),
-               record.c.data["date_retrait"].as_string() <= limit)
-    ).all()
+    rows = withdrawn_before(session, on, after_days)
     for row in rows:
         kept = {key: row.data[key] for key in KEPT_AFTER_WITHDRAWAL if key in row.data}
         session.execute(record.update().where(record.c.id == row.id).values(

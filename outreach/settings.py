@@ -64,6 +64,20 @@ SETTINGS = (
         "the database keeps UTC.",
     ),
     Setting(
+        "OUTREACH_PERSON_RETENTION_MONTHS",
+        "24",
+        "Months after a person's last contact (latest record, active visit assignment, open "
+        "alert, register entry) after which `outreach purge` anonymises their file (CNIL "
+        "référentiel for social action: two years).",
+    ),
+    Setting(
+        "OUTREACH_LOG_RETENTION_MONTHS",
+        "12",
+        "Months the connection log (login_attempt), the audit log (audit_event), the sync "
+        "log (sync_log) and ended login sessions (login_session) are kept before "
+        "`outreach purge` deletes their rows (one year).",
+    ),
+    Setting(
         "OUTREACH_PROXY_COUNT",
         "0",
         "Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted; "
