@@ -320,13 +320,19 @@ PAGES = {
     "/planning": "office",
     "/plans": "office",
     "/tableau-de-bord": "office",
+    "/personnes/<id>/donnees": "office",
+    "/personnes/<id>/effacer": "office",
     "/admin/utilisateurs": "admin",
+    "/admin/journal": "admin",
     "/a-corriger": "own",
 }
 
 
 def _url(world, page: str) -> str:
-    return {"/personnes/<id>": f"/personnes/{world.id('Roux')}",
+    roux = world.id("Roux")
+    return {"/personnes/<id>": f"/personnes/{roux}",
+            "/personnes/<id>/donnees": f"/personnes/{roux}/donnees",
+            "/personnes/<id>/effacer": f"/personnes/{roux}/effacer",
             "/fiches": f"/fiches/{world.roux_visit['id']}",
             "/registre": f"/registre/{world.entry['id']}"}.get(page, page)
 

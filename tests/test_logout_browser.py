@@ -122,7 +122,7 @@ def test_logging_out_erases_her_pages_and_data_and_nothing_opens_offline(
 
     other_tab = page.context.new_page()
     other_tab.goto(f"{live_server.url}/a-corriger")
-    other_tab.wait_for_function("window.outreach && navigator.serviceWorker.controller")
+    wait_until(other_tab, "window.outreach && navigator.serviceWorker.controller")
 
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
