@@ -218,9 +218,11 @@ def naming_errors(forms: FormRegistry, item: dict, actor: Actor) -> dict[str, li
         named = item["data"].get(spec["key"]) if spec["type"] == "person" else None
         if not named:
             continue
-        named = item["data"][spec["key"]] = merged_into(db.session, named) or named
+        # Checked as named (a file of one's own work, since merged away), then moved to the file
+        # it now lives in.
         if not may_name(db.session, actor, named, at):
             errors[spec["key"]] = [OUTSIDE_WORK]
+        item["data"][spec["key"]] = merged_into(db.session, named) or named
     if item["form"] == "personne" and not may_name(db.session, actor, str(item["id"]), at):
         errors["_schema"] = [OUTSIDE_WORK]
     return errors

@@ -156,6 +156,8 @@ def edit(record_id: str):
     if stored is None or stored.deleted:
         abort(404, "Fiche introuvable.")
     definition = catalog.registry().get(stored.form, stored.form_version)
+    if not catalog.registry().current(stored.form).listed:
+        abort(404, "Cette fiche se change depuis son propre écran.")
     me = actor()
     if not may_fill(current_user.role, stored.form, definition.roles) or may_change(
         {"form": stored.form, "recorded_by": stored.recorded_by}, {"form": stored.form}, me,

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from sync.access import people_visible, through_merge_only
+from sync.access import SHARED_BY_TEAM, merged_view, people_visible, through_merge_only
 from sync.schema import record
 
 from . import audit, catalog, retention
@@ -24,7 +24,7 @@ from .db import db
 from .follow import ALERT_STATUSES, alert_kinds
 from .forms.html import show_value
 from .merge import MergeError, merge, undo
-from .models import Alert, PersonMerge, Record, VisitAssignment
+from .models import Alert, PersonMerge, Record, User, VisitAssignment
 from .records import summary
 from .roles import OFFICE_FILES, OFFICE_ROLES, may_fill
 
@@ -58,11 +58,8 @@ def as_seen(people: list[Record]) -> dict[str, dict]:
     ids = [person.id for person in people]
     merged_in = set(db.session.scalars(select(Record.id).where(
         Record.id.in_(ids), through_merge_only(actor())))) if ids else set()
-    return {
-        person.id: ({key: person.data[key] for key in ALIAS_FIELDS if key in person.data}
-                    | {"niveau": "alias"}) if person.id in merged_in else person.data
-        for person in people
-    }
+    return {person.id: merged_view(person.data) if person.id in merged_in else person.data
+            for person in people}
 
 
 def _places(person_ids: list[str]) -> dict[str, set[str]]:
@@ -144,6 +141,8 @@ def show(person_id: str):
     definition = catalog.registry().get("personne", person.form_version)
     labels = catalog.labels_for(definition)
     data = as_seen([person])[person.id]
+    # Reached only through a merge: the agent reads what their own work recorded, no more.
+    authors = _own_work() if data is not person.data else None
     identified = data.get("niveau") == "identifie"
     identity = [
         (spec["label"], show_value(spec, data[spec["key"]], labels.get(spec["key"])))
@@ -154,8 +153,8 @@ def show(person_id: str):
     db.session.commit()
     return render_template(
         "person.html", person=person, identity=identity, label=catalog.person_label,
-        level=LEVELS.get(data.get("niveau"), "—"), data=data, timeline=_timeline(person.id),
-        alerts=_alerts(person.id),
+        level=LEVELS.get(data.get("niveau"), "—"), data=data,
+        timeline=_timeline(person.id, authors), alerts=_alerts(person.id, authors),
         upcoming=_upcoming(person.id), office=current_user.role in OFFICE_ROLES,
         alert_kinds=alert_kinds(), alert_statuses=ALERT_STATUSES,
         merges=list(db.session.scalars(select(PersonMerge).where(
@@ -205,8 +204,19 @@ def undo_merge(merge_id: str):
     return redirect(url_for("people.show", person_id=done.merged_id))
 
 
-def _timeline(person_id: str) -> list[tuple[Record, str, str]]:
-    """Return the records about this person the viewer's role works with, newest first."""
+def _own_work() -> set[int]:
+    """Return who made the records of this agent's own work: them, or their whole team."""
+    if current_user.role in SHARED_BY_TEAM:
+        return set(db.session.scalars(select(User.id).where(User.role == current_user.role)))
+    return {current_user.id}
+
+
+def _timeline(person_id: str, authors: set[int] | None = None) -> list[tuple[Record, str, str]]:
+    """Return the records about this person the viewer's role works with, newest first.
+
+    `authors` keeps only the records they made: a file reached through a merge shows the
+    agent what their own work recorded, not the other service's visits.
+    """
     registry = catalog.registry()
     office = current_user.role in OFFICE_ROLES
     rows = db.session.scalars(
@@ -220,10 +230,11 @@ def _timeline(person_id: str) -> list[tuple[Record, str, str]]:
         for row in rows
         if may_fill(current_user.role, row.form, registry.current(row.form).roles)
         and (office or not row.form.startswith(OFFICE_FILES))
+        and (authors is None or row.recorded_by in authors)
     ]
 
 
-def _alerts(person_id: str) -> list[Alert]:
+def _alerts(person_id: str, authors: set[int] | None = None) -> list[Alert]:
     """Return the person's alerts the viewer's work raises (the office: all of them)."""
     registry = catalog.registry()
     office = current_user.role in OFFICE_ROLES
@@ -231,7 +242,8 @@ def _alerts(person_id: str) -> list[Alert]:
         alert for alert in db.session.scalars(
             select(Alert).where(Alert.person_id == person_id).order_by(Alert.raised_at.desc()))
         if office or (registry.current(alert.form) is not None and may_fill(
-            current_user.role, alert.form, registry.current(alert.form).roles))
+            current_user.role, alert.form, registry.current(alert.form).roles)
+            and (authors is None or alert.raised_by in authors))
     ]
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     column,
     false,
+    func,
     not_,
     or_,
     select,
@@ -41,6 +42,8 @@ assignments = table("visit_assignment", column("person_id"), column("visiteur_id
                     column("active"), column("ended_on"))
 merges = table("person_merge", column("kept_id"), column("merged_id"), column("undone_at"))
 SHARED_BY_TEAM = ("maraude",)
+# What a file reached only through a merge shows a field agent: how they knew the person.
+MERGED_VIEW = ("niveau", "alias_prenom", "tranche_age", "sexe")
 
 # A clause: for this actor, the condition on a personne row (`person`) that lets them see it.
 Clause = Callable[[Actor, FromClause], ColumnElement[bool]]
@@ -70,14 +73,22 @@ def created_unassigned(actor: Actor, person: FromClause) -> ColumnElement[bool]:
 
 
 def received(actor: Actor, person: FromClause) -> ColumnElement[bool]:
-    """Keep the people received at this travailleur social's permanences."""
+    """Keep the people received at this travailleur social's permanences.
+
+    Not a file another was merged into (now or before an undo): an accueil may name it only
+    because the merge moved it there, and a merge never widens access.
+    """
     accueil = record.alias("accueil")
     held = record.alias("held")
     sessions = select(held.c.id).where(held.c.form == "permanence.session",
                                        held.c.recorded_by == actor.id)
-    return person.c.id.in_(select(accueil.c.data["personne"].as_string()).where(
-        accueil.c.form == "permanence.accueil", accueil.c.deleted.is_(False),
-        or_(accueil.c.recorded_by == actor.id, accueil.c.parent_id.in_(sessions))))
+    named = accueil.c.data["personne"].as_string()
+    return and_(
+        person.c.id.in_(select(named).where(
+            accueil.c.form == "permanence.accueil", accueil.c.deleted.is_(False),
+            named.is_not(None),
+            or_(accueil.c.recorded_by == actor.id, accueil.c.parent_id.in_(sessions)))),
+        person.c.id.not_in(select(merges.c.kept_id)))
 
 
 CLAUSES: dict[str, list[Clause]] = {
@@ -116,7 +127,8 @@ def people_offline(actor: Actor) -> ColumnElement[bool]:
     if not actor.office:
         return people_visible(actor)
     named = select(record.c.data["personne"].as_string()).where(
-        record.c.recorded_by == actor.id, record.c.form != "personne")
+        record.c.recorded_by == actor.id, record.c.form != "personne",
+        record.c.data["personne"].as_string().is_not(None))
     return or_(record.c.recorded_by == actor.id, record.c.id.in_(named))
 
 
@@ -125,7 +137,13 @@ def through_merge_only(actor: Actor) -> ColumnElement[bool]:
 
     Those show their alias level: the agent knew the person as the file merged into it.
     """
-    return false() if actor.office else not_(in_work(actor))
+    # Coalesced: a clause that is NULL (an IN over a NULL) must read as "not in the work".
+    return false() if actor.office else not_(func.coalesce(in_work(actor), false()))
+
+
+def merged_view(data: dict) -> dict:
+    """Return what a file reached only through a merge shows: its alias level, no more."""
+    return {key: data[key] for key in MERGED_VIEW if key in data} | {"niveau": "alias"}
 
 
 def merged_into(session: Session, person_id: str) -> str | None:
@@ -152,5 +170,7 @@ def may_name(session: Session, actor: Actor, person_id: str,
         day = recorded_at.date() if recorded_at else date.today()
         then.append(record.c.id.in_(select(assignments.c.person_id).where(
             assignments.c.visiteur_id == actor.id, assignments.c.ended_on >= day)))
+    # In the work itself: a file seen only through a merge may not be named (naming it would
+    # make it one's own, as an accueil does); its merged-away id may, and is moved to it.
     return session.scalar(select(record.c.id).where(
-        record.c.id == person_id, or_(people_visible(actor), *then))) is not None
+        record.c.id == person_id, or_(in_work(actor), *then))) is not None

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from . import sequence
-from .access import access_change, people_offline
+from .access import access_change, merged_view, people_offline, through_merge_only
 from .content import canonical_json
 from .push import Actor
 from .schema import record, sync_log, utcnow
@@ -63,9 +63,11 @@ def people_changes(session: Session, actor: Actor, seen: int, upper: int,
     again, or as a tombstone.
     """
     visible = people_offline(actor)
+    # A file reached only through a merge travels at its alias level, as its page shows it.
+    merged_only = through_merge_only(actor).label("merged_only")
     changed = session.execute(
         select(record.c.id, record.c.revision, record.c.data, record.c.deleted,
-               record.c.change_seq)
+               record.c.change_seq, merged_only)
         .where(record.c.form == "personne", record.c.change_seq > seen,
                record.c.change_seq <= upper, visible)
         .order_by(record.c.change_seq, record.c.id)
@@ -82,7 +84,8 @@ def people_changes(session: Session, actor: Actor, seen: int, upper: int,
     if moved:
         still = {
             row.id: row for row in session.execute(
-                select(record.c.id, record.c.revision, record.c.data, record.c.deleted)
+                select(record.c.id, record.c.revision, record.c.data, record.c.deleted,
+                       merged_only)
                 .where(record.c.id.in_([m.person_id for m in moved]),
                        record.c.form == "personne", visible)
             )
@@ -98,7 +101,8 @@ def people_changes(session: Session, actor: Actor, seen: int, upper: int,
 def _person(row) -> dict:
     if row.deleted:
         return {"id": row.id, "deleted": True}
-    return {"id": row.id, "revision": row.revision, "data": row.data}
+    return {"id": row.id, "revision": row.revision,
+            "data": merged_view(row.data) if row.merged_only else row.data}
 
 
 def build_pull(

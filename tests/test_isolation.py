@@ -251,13 +251,7 @@ def test_a_file_reached_through_a_merge_shows_its_alias_level(world):
 
 # Finding 2: plan calls hand out person ids.
 def test_a_plan_call_carries_what_to_call_not_a_file_to_open(app, world, auth):
-    auth.login("coordinateur")
-    form = auth.client.get("/plans/nouveau")
-    answer = auth.client.post("/plans/nouveau", data={
-        "kind": "canicule", "level": "Niveau 3", "starts_on": "2026-07-01",
-        "message": "Buvez de l'eau.", "sharing": "egal", "agents": [str(world.ids["maraude"])],
-        "with_visited": "1", "csrf_token": csrf_from(form.text)})
-    assert answer.status_code == 302, answer.text
+    _open_plan(world, auth)
     with app.app_context():
         persons = {t.person_id for t in db.session.scalars(select(CallTask)) if t.person_id}
     assert world.id("Roux") in persons
@@ -410,3 +404,83 @@ def test_the_home_page_lists_no_register_entry_nor_a_file_given_to_another(world
     home = world.page("visiteur", "/").text
     assert "Vasseur" not in home and entry["id"] not in home and lucien not in home
     assert entry["id"] in world.page("coordinateur", "/registre").text
+
+
+# Found by an outside audit after the first fixes: merges must never widen access.
+def _merge_into_lenoir(app, world, login: str) -> tuple[dict, str]:
+    made = alias("Zorro")
+    assert world.tablets[login].push(made)[0]["status"] == "created"
+    with app.app_context():
+        merge(db.session, Actor(world.ids["coordinateur"], "coordinateur", True),
+              world.id("Lenoir"), made["id"])
+        db.session.commit()
+    return made, world.id("Lenoir")
+
+
+@pytest.mark.parametrize("login", ["visiteur", "maraude", "travailleur_social"])
+def test_a_file_reached_through_a_merge_travels_at_its_alias_level(app, world, login):
+    _, lenoir = _merge_into_lenoir(app, world, login)
+    [pulled] = [p for p in world.tablets[login].pull()["people"] if p["id"] == lenoir]
+    assert pulled["data"] == {"niveau": "alias", "alias_prenom": "Paul"}
+    page = world.page(login, f"/personnes/{lenoir}").text
+    assert "Lenoir" not in page and "05 55" not in page
+
+
+def test_an_anonymous_accueil_does_not_lift_a_merged_file_to_full_identity(app, world):
+    anonymous = item("permanence.accueil", {"niveau": "anonyme", "nombre_personnes": 1,
+                                            "motifs": ["logement"]})
+    assert world.tablets["travailleur_social"].push(anonymous)[0]["status"] == "created"
+    _, lenoir = _merge_into_lenoir(app, world, "travailleur_social")
+    page = world.page("travailleur_social", f"/personnes/{lenoir}").text
+    assert "Paul" in page and "Lenoir" not in page and "rue des Lilas" not in page
+
+
+def test_naming_a_merged_file_does_not_make_it_one_s_own(app, world):
+    made, lenoir = _merge_into_lenoir(app, world, "travailleur_social")
+    social = world.tablets["travailleur_social"]
+    [direct] = social.push(accueil(lenoir))
+    assert direct["status"] == "rejected" and "personne" in direct["errors"]
+    # The merged-away id one knew is moved to the kept file, which stays at its alias level.
+    assert social.push(accueil(made["id"]))[0]["status"] == "created"
+    assert "Lenoir" not in world.page("travailleur_social", f"/personnes/{lenoir}").text
+    [pulled] = [p for p in social.pull()["people"] if p["id"] == lenoir]
+    assert "nom" not in pulled["data"]
+    with app.app_context():
+        from outreach.merge import undo
+        from outreach.models import PersonMerge
+
+        done = db.session.scalar(select(PersonMerge).where(PersonMerge.kept_id == lenoir))
+        undo(db.session, Actor(world.ids["coordinateur"], "coordinateur", True), done)
+        db.session.commit()
+    assert world.page("travailleur_social", f"/personnes/{lenoir}").status_code == 403
+
+
+def test_a_merged_file_shows_only_one_s_own_records(app, world):
+    _, lenoir = _merge_into_lenoir(app, world, "visiteur")
+    other = visite(lenoir, notes="Notes du second visiteur.", alerte="chute")
+    assert world.tablets["visiteur2"].push(other)[0]["status"] == "created"
+    page = world.page("visiteur", f"/personnes/{lenoir}").text
+    assert "Notes du second visiteur" not in page and "Alertes" not in page
+    assert "Notes du second visiteur" in world.page("visiteur2", f"/personnes/{lenoir}").text
+
+
+def _open_plan(world, auth) -> None:
+    auth.login("coordinateur")
+    form = auth.client.get("/plans/nouveau")
+    answer = auth.client.post("/plans/nouveau", data={
+        "kind": "canicule", "level": "Niveau 3", "starts_on": "2026-07-01",
+        "message": "Buvez de l'eau.", "sharing": "egal", "agents": [str(world.ids["maraude"])],
+        "with_visited": "1", "csrf_token": csrf_from(form.text)})
+    assert answer.status_code == 302, answer.text
+
+
+def test_a_plan_call_is_not_changed_through_the_record_page(world, auth):
+    # An outside audit found /modifier/<call outcome> a 500 for every role.
+    _open_plan(world, auth)
+    call = next(c for c in world.tablets["maraude"].pull()["calls"] if not c.get("deleted"))
+    step = call["data"]["step_ids"]["premier_appel"]
+    made = item("plan.appel", {"plan": call["data"]["plan_id"], "tache": call["id"],
+                               "etape": "premier_appel", "issue": "pas_de_reponse"}, id=step)
+    assert world.tablets["maraude"].push(made)[0]["status"] == "created"
+    for role in ROLES:
+        assert world.page(role, f"/modifier/{step}").status_code == 404, role
