@@ -46,3 +46,14 @@ def test_every_module_stays_small():
     folder = Path(__file__).parent.parent / "outreach" / "static" / "js"
     for module in folder.glob("*.js"):
         assert len(module.read_text().splitlines()) <= 300, module.name
+
+
+def test_a_page_kept_in_the_background_leaves_the_message_to_the_person(auth, client):
+    # The service worker keeps pages while the person reads one: it must not take their
+    # "Fiche enregistrée" (found by the browser tests: a message lost under load).
+    auth.login("maraude")
+    saved = auth.post("/saisie/personne", {"niveau": "alias", "alias_prenom": "Dédé"})
+    assert saved.status_code == 302
+    kept = client.get("/", headers={"X-Outreach-Keep": "1"})
+    assert kept.status_code == 200 and "Fiche enregistrée." not in kept.text
+    assert "Fiche enregistrée." in client.get("/").text

@@ -71,17 +71,21 @@ def test_other_services_do_not_see_the_round(app, round_, auth, client):
 
 
 def test_a_tournee_planned_ahead_is_on_every_team_member_s_home_until_it_is_closed(app, auth):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     add_user(app, "lea", "maraude")
     add_user(app, "hugo", "maraude")
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    far = (date.today() + timedelta(days=30)).isoformat()
+    with app.app_context():
+        from outreach.home import today  # the CCAS's day, not the machine's (past 23:00 UTC)
+
+        local_today = today()
+    tomorrow = (local_today + timedelta(days=1)).isoformat()
+    far = (local_today + timedelta(days=30)).isoformat()
     auth.user("coordinateur")
     office = Tablet(app.test_client(), "coordinateur")
     planned = item("maraude.tournee", {**TOURNEE, "date": tomorrow, "secteur": "Canal",
                                        "equipe": "Léa, Hugo"})
-    closed = item("maraude.tournee", {**TOURNEE, "date": date.today().isoformat(),
+    closed = item("maraude.tournee", {**TOURNEE, "date": local_today.isoformat(),
                                       "secteur": "Fermée", "heure_retour": "23:00"})
     later = item("maraude.tournee", {**TOURNEE, "date": far, "secteur": "Plus tard"})
     office.push(planned, closed, later)

@@ -132,7 +132,10 @@ async function keepPages(urls) {
   const cache = await caches.open(PAGES_CACHE);
   await Promise.all(urls.map(async (url) => {
     try {
-      const response = await fetch(url, { credentials: "same-origin" });
+      // Marked as the worker's: a page kept in the background must not take the person's
+      // "Fiche enregistrée" or "Vous êtes déconnecté" meant for the page they are on.
+      const response = await fetch(url, { credentials: "same-origin",
+                                          headers: { "X-Outreach-Keep": "1" } });
       if (keepable(response)) await cache.put(url, response);
     } catch (error) { /* offline now: the page is kept at its next online visit */ }
   }));
