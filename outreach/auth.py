@@ -136,7 +136,12 @@ def logout():
 def init_app(app: Flask) -> None:
     """Wire sessions and the login check that every request passes."""
     login_manager.init_app(app)
-    app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_HOURS"])
+    # The cookie carries only the session's key: its row on the server says how long the login
+    # lasts (OUTREACH_SESSION_HOURS without activity). So the cookie is written only when the
+    # session changes: a slow answer started before a change (a pull, a page the service worker
+    # keeps) must not write the session back as it was, losing a message or even a login.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
+    app.permanent_session_lifetime = timedelta(days=31)
     app.register_blueprint(bp)
 
     @app.before_request

@@ -196,3 +196,15 @@ def test_logging_in_again_ends_the_session_it_replaces(app, auth):
         reasons = db.session.scalars(select(LoginSession.revoked_reason)
                                      .order_by(LoginSession.id)).all()
     assert reasons == ["replaced", None]
+
+
+def test_an_answer_that_changes_nothing_writes_no_cookie(auth, client):
+    # A pull or a kept page answered late wrote the session back as it was when it started,
+    # over the cookie of a save made meanwhile: its "Fiche enregistrée" was lost (browser
+    # tests, under load).
+    auth.login("maraude")
+    assert "Set-Cookie" not in client.get("/api/v1/session").headers
+    assert "Set-Cookie" not in client.get("/api/v1/sync/pull").headers
+    saved = auth.post("/saisie/personne", {"niveau": "alias", "alias_prenom": "Dédé"})
+    assert saved.status_code == 302 and "Set-Cookie" in saved.headers
+    assert "Fiche enregistrée." in client.get("/").text
