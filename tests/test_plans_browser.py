@@ -86,8 +86,11 @@ def test_the_board_fills_while_two_agents_call_one_of_them_offline(app, live_ser
     expect(bob.get_by_role("heading", name="À rappeler (1)")).to_be_visible()
     expect(bob.locator("#sync-status")).to_contain_text("2 fiches en attente")
 
-    # Ana is online: a need (two taps), then two calls nobody answers.
+    # Ana is online: a need (two taps), then two calls nobody answers. The needs are hidden
+    # until asked for (issue 15: `display: flex` showed them, and a stray tap recorded a need).
+    expect(first_call(ana).get_by_role("button", name="Eau")).to_be_hidden()
     first_call(ana).get_by_role("button", name="Joint, besoin…").click()
+    expect(first_call(ana).get_by_role("button", name="Eau")).to_be_visible()
     first_call(ana).get_by_role("button", name="Eau").click()
     expect(ana.locator("#form-feedback")).to_contain_text("joint, a un besoin")
     first_call(ana).get_by_role("button", name="Pas de réponse").click()
