@@ -161,10 +161,6 @@ def may_name(session: Session, actor: Actor, person_id: str,
     """
     if actor.office:
         return True
-    known = session.scalar(select(record.c.id).where(record.c.id == person_id,
-                                                     record.c.form == "personne"))
-    if known is None:
-        return True
     then: list[ColumnElement[bool]] = []
     if actor.role == "visiteur":
         day = recorded_at.date() if recorded_at else date.today()
@@ -172,5 +168,7 @@ def may_name(session: Session, actor: Actor, person_id: str,
             assignments.c.visiteur_id == actor.id, assignments.c.ended_on >= day)))
     # In the work itself: a file seen only through a merge may not be named (naming it would
     # make it one's own, as an accueil does); its merged-away id may, and is moved to it.
-    return session.scalar(select(record.c.id).where(
-        record.c.id == person_id, or_(in_work(actor), *then))) is not None
+    allowed = func.coalesce(or_(in_work(actor), *then), false())
+    found = session.execute(select(allowed).where(
+        record.c.id == person_id, record.c.form == "personne")).first()
+    return found is None or bool(found[0])

@@ -72,6 +72,17 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture
+def demo_app(app):
+    """The app with the demonstration CCAS loaded (invented people)."""
+    from outreach.demo import load_demo
+
+    with app.app_context():
+        load_demo(app.extensions["outreach.forms"])
+        db.session.remove()
+    return app
+
+
 def add_user(app, login: str, role: str, active: bool = True) -> int:
     """Add an account with the shared test password; return its id."""
     with app.app_context():
@@ -80,6 +91,17 @@ def add_user(app, login: str, role: str, active: bool = True) -> int:
         db.session.add(user)
         db.session.commit()
         return user.id
+
+
+def assert_not_on_disk(path: str, words: list[bytes]) -> None:
+    """Assert no word is left in a SQLite database file, nor in its write-ahead log."""
+    for suffix in ("", "-wal"):
+        try:
+            content = open(path + suffix, "rb").read()
+        except FileNotFoundError:
+            continue
+        for word in words:
+            assert word not in content, (suffix, word)
 
 
 def csrf_from(html: str) -> str:

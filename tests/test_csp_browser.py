@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from outreach.db import db
-from outreach.demo import DEMO_PASSWORD, load_demo
+from outreach.demo import DEMO_PASSWORD
 from outreach.models import AlertPlan, CallTask
 from sync.schema import record
 from tests.conftest import csrf_from
@@ -20,13 +20,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.__violations.push(`${event.violatedDirective} ${event.blockedURI} ${where}`);
 });"""
 
-
-@pytest.fixture
-def demo_app(app):
-    with app.app_context():
-        load_demo(app.extensions["outreach.forms"])
-        db.session.remove()
-    return app
 
 
 def some_ids(app) -> dict[str, str]:

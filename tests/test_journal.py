@@ -314,23 +314,14 @@ def test_each_decision_writes_its_row(app, auth, world, decision, url, form, act
 @pytest.mark.browser
 def test_the_tablet_names_itself_and_what_waits_on_every_sync(app, live_server, page):
     """The tablet's JS sends X-Outreach-Device and X-Outreach-Waiting (a real Chromium)."""
-    from playwright.sync_api import expect
 
-    from tests.conftest import PASSWORD, wait_until
+    from tests.conftest import wait_until
+    from tests.test_offline import fill_tournee, log_in
 
     add_user(app, "lea", "maraude")
-    page.goto(f"{live_server.url}/connexion")
-    page.get_by_label("Identifiant").fill("lea")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
+    log_in(page, live_server.url, "lea")
     page.goto(f"{live_server.url}/saisie/maraude.tournee")
-    page.get_by_label("Date", exact=True).fill("2026-11-20")
-    page.get_by_label("Heure de départ").fill("20:30")
-    page.get_by_label("Secteur").fill("Gare")
-    page.get_by_label("Équipe").fill("Léa")
-    page.get_by_role("button", name="Enregistrer").click()
-    expect(page.locator("#form-feedback")).to_contain_text("Fiche enregistrée.")
+    fill_tournee(page, "Gare")
     wait_until(page, "window.outreach.sync().then(() => import('/static/js/store.js'))"
                      ".then((store) => store.countWaiting()).then((count) => count === 0)")
     device = page.evaluate("localStorage.getItem('outreach-device')")

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from outreach.db import db
-from outreach.demo import DEMO_PASSWORD, load_demo
+from outreach.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -26,13 +25,6 @@ GUIDES = [
     ("admin", "/admin/formulaires/maraude.rencontre", "Rencontre"),
 ]
 
-
-@pytest.fixture
-def demo_app(app):
-    with app.app_context():
-        load_demo(app.extensions["outreach.forms"])
-        db.session.remove()
-    return app
 
 
 @pytest.mark.parametrize("login, path, heading", GUIDES)
