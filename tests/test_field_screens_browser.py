@@ -30,7 +30,13 @@ def screen(request, browser):
     context.close()
 
 
+def expect_pressed(button) -> None:
+    """Assert a toggle button shows as chosen."""
+    expect(button).to_have_attribute("aria-pressed", "true")
+
+
 def records(app, form: str) -> list[Record]:
+    """Return the server's records of a form."""
     with app.app_context():
         found = list(db.session.scalars(select(Record).where(Record.form == form)))
         db.session.expunge_all()
@@ -50,16 +56,17 @@ def test_a_group_is_one_rencontre_and_annuler_keeps_it_off_the_server(app, live_
     count.get_by_role("button", name="3", exact=True).click()
     given.get_by_role("button", name="Boisson chaude").click()
     given.get_by_role("button", name="Duvet / couverture").click()
-    expect(given.get_by_role("button", name="Duvet / couverture")).to_have_attribute("aria-pressed", "true")
+    expect_pressed(given.get_by_role("button", name="Duvet / couverture"))
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     page.get_by_role("button", name="Enregistrer").click()
     feedback = page.locator("#form-feedback")
-    expect(feedback).to_have_text("Fiche enregistrée : 3 personnes, boisson chaude, duvet / couverture.")
+    expect(feedback).to_have_text(
+        "Fiche enregistrée : 3 personnes, boisson chaude, duvet / couverture.")
     expect(feedback).to_be_in_viewport()
     undo = page.get_by_role("button", name="Annuler")
     expect(undo).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
-    expect(count.get_by_role("button", name="1", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect_pressed(count.get_by_role("button", name="1", exact=True))
 
     # While "Annuler" shows, a sync sends nothing; "Annuler" takes it off the tablet.
     result = page.evaluate("window.outreach.sync()")
@@ -71,8 +78,8 @@ def test_a_group_is_one_rencontre_and_annuler_keeps_it_off_the_server(app, live_
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     assert page.evaluate(WAITING) == 0
     # What was chosen comes back, to correct or save again.
-    expect(count.get_by_role("button", name="3", exact=True)).to_have_attribute("aria-pressed", "true")
-    expect(given.get_by_role("button", name="Boisson chaude")).to_have_attribute("aria-pressed", "true")
+    expect_pressed(count.get_by_role("button", name="3", exact=True))
+    expect_pressed(given.get_by_role("button", name="Boisson chaude"))
     page.evaluate("window.outreach.sync()")
     assert records(app, "maraude.rencontre") == []
 
@@ -82,9 +89,10 @@ def test_a_group_is_one_rencontre_and_annuler_keeps_it_off_the_server(app, live_
     expect(undo).to_be_hidden()
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     [rencontre] = records(app, "maraude.rencontre")
-    assert (rencontre.data["nombre_personnes"], sorted(rencontre.data["prestations"]),
-            rencontre.data["lieu"]["label"]) == (3, ["boisson_chaude", "duvet"], "Parvis de la gare")
-    assert "held_until" not in rencontre.data
+    data = rencontre.data
+    assert (data["nombre_personnes"], sorted(data["prestations"]), data["lieu"]["label"]) \
+        == (3, ["boisson_chaude", "duvet"], "Parvis de la gare")
+    assert "held_until" not in data
 
 
 def test_a_call_outcome_taken_back_puts_the_card_back_and_sends_nothing(app, live_server, auth,
