@@ -127,6 +127,15 @@ def test_a_call_outcome_taken_back_puts_the_card_back_and_sends_nothing(app, liv
     with app.app_context():
         assert list(db.session.scalars(select(CallTask.status))) == ["a_appeler"]
 
+    # Saved again and the page left at once: the hold ends by itself and the next page sends it.
+    card.get_by_role("button", name="Joint, va bien").click()
+    expect(page.get_by_role("button", name="Annuler")).to_be_visible()
+    page.goto(live_server.url + "/")
+    expect(page.locator("#sync-status")).to_contain_text("1 fiche en attente")
+    expect(page.locator("#sync-status")).to_contain_text("Aucune fiche en attente")
+    with app.app_context():
+        assert list(db.session.scalars(select(CallTask.status))) == ["joint"]
+
 
 def test_after_a_save_the_confirmation_is_in_view_and_the_next_record_starts_prefilled(
     app, live_server, screen
