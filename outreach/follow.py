@@ -19,13 +19,13 @@ from sync import sequence
 from sync.push import Actor, apply_push
 from sync.schema import record, utcnow
 
-from . import alert_plans, catalog, visits
+from . import alert_plans, catalog, permanences, visits
 from .models import Alert, AppState, VisitAssignment, take_watermark
 
 log = logging.getLogger(__name__)
 WATERMARK = "followed_seq"
 FOLLOWED_FORMS = ("visite.visite", "maraude.rencontre", "permanence.accueil", "maraude.lieu",
-                  "plan.appel", "registre.inscription")
+                  "plan.appel", "registre.inscription", "permanence.session")
 ALERT_KINDS = {
     "chute": "Chute",
     "absence_reponse": "Absence de réponse",
@@ -70,6 +70,9 @@ def catch_up(session: Session) -> int:
                record.c.form.in_(FOLLOWED_FORMS))
         .order_by(record.c.change_seq)
     ).all()
+    # A session recorded (or removed) sends its planned session again, read once for all.
+    permanences.sessions_recorded(session, [row for row in rows
+                                            if row.form == permanences.SESSION_FORM])
     for row in rows:
         if row.deleted:
             continue
