@@ -1,6 +1,6 @@
 """The office's screens in real Chromium, on a tablet and on a phone (issue 15): the plan board
-refreshes without a script error, and "Clore le plan" stands apart and asks first, saying how
-many people were not reached."""
+refreshes without a script error, "Clore le plan" stands apart and asks first, saying how many
+people were not reached; and the field's "Mes alertes" names the person each alert is about."""
 
 import pytest
 from playwright.sync_api import expect
@@ -106,3 +106,20 @@ def test_closing_the_plan_stands_apart_and_asks_first(app, live_server, screen, 
     expect(page.locator("main")).to_contain_text("Plan clos le")
     assert the_plan(app).closed_at is not None
     assert page.errors == []
+
+
+def test_mes_alertes_names_the_person_each_alert_is_about(app, live_server, browser):
+    add_user(app, "vera", "visiteur")
+    vera = Tablet(app.test_client(), "vera")
+    jeanne = item("personne", {"niveau": "alias", "alias_prenom": "Jeanne"}, form_version=2)
+    fall = item("visite.visite", {"personne": jeanne["id"], "date": "2026-11-20",
+                                  "mode": "domicile", "personne_vue": "oui", "alerte": "chute",
+                                  "detail_alerte": "Chute au salon."})
+    assert [r["status"] for r in vera.push(jeanne, fall)] == ["created", "created"]
+    context = browser.new_context(locale="fr-FR", viewport=VIEWPORTS["telephone"])
+    page = context.new_page()
+    log_in(page, live_server.url, "vera")
+    wait_until(page, SYNCED)
+    expect(page.locator("#mes-alertes")).to_contain_text("Chute — Jeanne")
+    expect(page.locator("#mes-alertes")).to_contain_text("Nouvelle : pas encore prise en charge")
+    context.close()
