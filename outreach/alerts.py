@@ -104,7 +104,7 @@ def contacts_of(session: Session, person_ids: set[str]) -> dict[str, dict]:
         if not data.get("date_retrait"):
             entries.setdefault(data["personne"], data)
     found = {}
-    for ident in person_ids:
+    for ident in person_ids & (files.keys() | entries.keys()):  # a file not yet received: none
         file, entry = files.get(ident, {}), entries.get(ident, {})
         said = {key: file.get(key) or entry.get(key) for key in CONTACT_FIELDS}
         found[ident] = {"address": said["adresse"], "phone": said["telephone"],
