@@ -1,14 +1,15 @@
 // A form rendered from its definition, saved to the outbox whether online or not. The checks
 // mirror the server's (same definition, same French messages); the server checks again.
 import {
-  currentUser, fixRecord, formVersions, getMeta, lastPlace, rememberPlace, offlinePeople, queue, referenceLists,
+  currentUser, fixRecord, formVersions, getMeta, rememberPlace, offlinePeople, queue, referenceLists,
   requeueCorrected,
 } from "./store.js";
 import { personName } from "./dom.js";
 import { drawForm } from "./form-render.js";
 import { offerPlaces } from "./places.js";
 import { FORMATS, ageProblem } from "./rules.js";
-import { guideNoAnswer, isoDay, visitSaved } from "./visits.js";
+import { guideNoAnswer, visitSaved } from "./visits.js";
+import { parentId, prefilled, startValues } from "./start-values.js";
 import { newId, sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
 import { nearlyFull } from "./keep.js";
@@ -138,11 +139,6 @@ function showErrors(form, errors) {
     ? `La fiche n'est pas enregistrée : corrigez ${count} champ${count > 1 ? "s" : ""}.` : "";
 }
 
-// The page may come from the offline cache, kept for another parent: the address tells.
-function parentId(form) {
-  return new URLSearchParams(location.search).get("parent") || form.elements.parent?.value || null;
-}
-
 // The confirmation is where the person looks next, focused (read out: a live region) and in view,
 // not off-screen at the top of a long form.
 export function showSaved(feedback) {
@@ -201,7 +197,6 @@ async function chooseDefinition(form, page, refused) {
   return newest && newest.version > page.version ? newest : page;
 }
 
-
 // A person field offers the people kept on the tablet, and a search among them.
 async function offerPeople(form) {
   const selects = form.querySelectorAll("select[data-person]");
@@ -221,46 +216,6 @@ async function offerPeople(form) {
       }
     });
   }
-}
-
-const PREFILLABLE = new Set(["text", "date", "time", "choice", "person"]);
-
-function prefilled(definition) {
-  const query = new URLSearchParams(location.search);
-  const data = {};
-  for (const field of definition.fields) {
-    if (PREFILLABLE.has(field.type) && query.get(field.key)) data[field.key] = query.get(field.key);
-  }
-  return data;
-}
-
-// The day and the start of what is recorded: today and now, until the person says otherwise.
-const NOW_FIELDS = { date: "date", heure_depart: "time", heure_debut: "time" };
-
-// What a new record starts with, known without asking: today and now in those fields, and for a
-// rencontre from a tournée the place the team is at, else the tournée's secteur. A field already
-// filled keeps its value.
-function startValues(form, definition) {
-  const now = new Date();
-  const pad = (n) => String(n).padStart(2, "0");
-  const data = {};
-  for (const field of definition.fields) {
-    if (NOW_FIELDS[field.key] !== field.type) continue;
-    data[field.key] = field.type === "date" ? isoDay(now) : `${pad(now.getHours())}:${pad(now.getMinutes())}`;
-  }
-  const parent = parentId(form);
-  const lieu = definition.fields.find((field) => field.type === "place");
-  if (parent && lieu && definition.parent === "maraude.tournee") {
-    // The secteur the server wrote is that of the tournée the page was drawn for.
-    const secteur = form.elements.parent?.value === parent ? form.dataset.parentSecteur : "";
-    const label = lastPlace(parent) || secteur;
-    if (label) data[lieu.key] = { label, lat: null, lon: null };
-  }
-  for (const key of Object.keys(data)) {
-    const input = form.elements[key] || form.elements[`${key}.label`];
-    if (input?.value) delete data[key];
-  }
-  return data;
 }
 
 // After a save, the form is empty again: what guided the last record goes with it (the "que
