@@ -13,6 +13,7 @@ import { showAppointments, showSessions } from "./permanences.js";
 import { showKnownPeople } from "./known-people.js";
 import { wireClosing } from "./close-tournee.js";
 import { showCallSummary, showCalls } from "./calls.js";
+import { wireMenu } from "./menu.js";
 
 const RECHECK_MS = 60 * 1000;
 
@@ -69,6 +70,7 @@ function wireTriggers() {
   setInterval(() => { if (navigator.onLine) sync(); }, RECHECK_MS);
 }
 
+wireMenu();
 if (currentUser()) {
   const form = document.querySelector("form[data-offline-form]");
   // "ready" marks the moment a form can be filled: what the cold-start benchmark waits for.

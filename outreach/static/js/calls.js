@@ -2,7 +2,7 @@
 // offline. Each outcome is two taps — joint et va bien / joint, besoin (which one) / pas de
 // réponse — and goes to the outbox as a `plan.appel` record whose id the task and the step fix:
 // the same call saved twice stays one record, here and on the server (outreach/alert_plans.py).
-import { element, phoneLink } from "./dom.js";
+import { element, frenchDate, phoneLink } from "./dom.js";
 import { currentUser, formVersions, kept, putKept, queue } from "./store.js";
 import { sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
@@ -114,7 +114,7 @@ function card(form, task) {
   const last = data.last_visit;
   if (last) {
     const facts = (last.shown || []).map(([label, value]) => `${label} : ${value}`).join(" · ");
-    item.append(element("p", `Dernière visite le ${last.date}${last.by ? ` par ${last.by}` : ""} : ${facts}`, { class: "last-visit" }));
+    item.append(element("p", `Dernière visite le ${frenchDate(last.date)}${last.by ? ` par ${last.by}` : ""} : ${facts}`, { class: "last-visit" }));
   }
   item.append(outcomeButtons(form, task));
   return item;
