@@ -39,6 +39,8 @@ NOT_PAGES = {"static", "pwa.manifest", "pwa.service_worker", "journal.export",
 # A date as the database writes it, which a person should never have to read.
 RAW_DATE = re.compile(r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b")
 AXE = Axe()
+# Pages no link leads to while the demonstration's plan is open (one plan at a time).
+START = {"coordinateur": ["/plans/nouveau"]}
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +90,12 @@ def log_in(page, url: str, login: str) -> None:
     expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
 
 
+def settle(page) -> None:
+    """Wait until the page has drawn what the tablet keeps, after its first sync."""
+    if page.locator("body[data-user-id]").count():
+        page.wait_for_selector("body[data-settled]", state="attached")
+
+
 def problems(page) -> list[str]:
     """What axe-core finds on the page as shown, and any date written raw."""
     found = [f"{v['id']} ({v['help']}): {', '.join(' '.join(n['target']) for n in v['nodes'])}"
@@ -100,9 +108,10 @@ def problems(page) -> list[str]:
 class Crawl:
     """One person's visit of every page they reach from their home, following the links."""
 
-    def __init__(self, app, url: str, page, checked: set[tuple] = frozenset()):
+    def __init__(self, app, url: str, page):
         self.adapter = app.url_map.bind("127.0.0.1")
-        self.url, self.page, self.checked = url, page, checked
+        self.url, self.page = url, page
+        self.checked: set[tuple] = set()  # read already: followed, not read again
         self.seen: dict[tuple, str] = {}
         self.found: dict[str, list[str]] = {}
 
@@ -119,9 +128,9 @@ class Crawl:
             return None
         return (endpoint, values.get("form_key"), "parent=" in parts.query)
 
-    def run(self) -> None:
+    def run(self, also: list[str]) -> None:
         """Open each kind of page once, from the home page on, and note what is wrong there."""
-        waiting = [f"{self.url}/"]
+        waiting = [f"{self.url}/", *also]
         while waiting:
             href = waiting.pop(0)
             key = self.key(href)
@@ -132,7 +141,7 @@ class Crawl:
                 continue
             answer = self.page.goto(href)
             assert answer.status < 400, href
-            self.page.wait_for_load_state("networkidle")
+            settle(self.page)
             wrong = problems(self.page)
             if wrong:
                 self.found[urlsplit(href).path] = wrong
@@ -140,10 +149,44 @@ class Crawl:
                 "a[href]", "(links) => links.map((link) => link.href.split('#')[0])")
 
 
+def links(page) -> list[str]:
+    """Where the page's links lead."""
+    return page.eval_on_selector_all(
+        "a[href]", "(all) => all.map((link) => link.href.split('#')[0])")
+
+
+def check_offline_copies(page, url: str, found: dict, login: str) -> tuple[list[str], list]:
+    """Lose the network and read every page the service worker kept for this person.
+
+    Return the pages kept, and where their links lead (to go on from there, online).
+    """
+    page.goto(f"{url}/")
+    ready_offline(page, "/")
+    kept = page.evaluate("JSON.parse(document.body.dataset.offlinePages)")
+    page.context.set_offline(True)
+    onward = []
+    for path in kept:
+        page.goto(f"{url}{path}")
+        settle(page)
+        if wrong := problems(page):
+            found[f"{login} hors ligne {path}"] = wrong
+        onward += links(page)
+    page.context.set_offline(False)
+    return [f"{url}{path}" for path in kept], onward
+
+
+def not_kept_again(route) -> None:
+    """Refuse the worker's keeping of the offline pages, done once already (speed)."""
+    if route.request.headers.get("x-outreach-keep"):
+        route.abort()
+    else:
+        route.fallback()
+
+
 def test_every_page_of_every_role_has_no_axe_violation(demo, browser):
     app, server = demo
     started = time.monotonic()
-    found, reached = {}, set()
+    found, reached, office = {}, set(), set()
     # The login page, before anyone logs in.
     context = browser.new_context(locale="fr-FR", viewport=PHONE)
     page = context.new_page()
@@ -151,30 +194,28 @@ def test_every_page_of_every_role_has_no_axe_violation(demo, browser):
     if wrong := problems(page):
         found["/connexion"] = wrong
     context.close()
-    office: set[tuple] = set()
     for login, viewport in ROLES.items():
-        context = browser.new_context(locale="fr-FR", viewport=viewport)
+        # The office is read online only: no service worker keeping pages behind each one.
+        context = browser.new_context(locale="fr-FR", viewport=viewport,
+                                      service_workers="allow" if login in FIELD else "block")
         try:
             page = context.new_page()
             log_in(page, server.url, login)
-            # The admin's screens are the coordinateur's, plus their own: only those are read again.
-            crawl = Crawl(app, server.url, page, office if login == "admin" else set())
-            crawl.run()
+            crawl = Crawl(app, server.url, page)
+            onward = [f"{server.url}{path}" for path in START.get(login, [])]
+            if login in FIELD:
+                # The pages kept for offline use are read offline, the others online.
+                kept, onward = check_offline_copies(page, server.url, found, login)
+                crawl.checked = {crawl.key(href) for href in kept}
+                context.route(re.compile(r"^(?!.*/(static|api)/)"), not_kept_again)
+            elif login == "admin":
+                # The admin's screens are the coordinateur's, and their own: only those are read.
+                crawl.checked = office
+            crawl.run(onward)
             if login == "coordinateur":
                 office = set(crawl.seen)
             found.update({f"{login} {path}": wrong for path, wrong in crawl.found.items()})
             reached |= {endpoint for endpoint, _, _ in crawl.seen}
-            if login in FIELD:
-                page.goto(f"{server.url}/")
-                ready_offline(page, "/")
-                kept = page.evaluate("JSON.parse(document.body.dataset.offlinePages)")
-                context.set_offline(True)
-                for path in kept:
-                    page.goto(f"{server.url}{path}")
-                    page.wait_for_load_state("networkidle")
-                    if wrong := problems(page):
-                        found[f"{login} hors ligne {path}"] = wrong
-                context.set_offline(False)
         finally:
             context.close()
     pages = {rule.endpoint for rule in app.url_map.iter_rules()
@@ -183,7 +224,6 @@ def test_every_page_of_every_role_has_no_axe_violation(demo, browser):
     assert found == {}, "\n".join(f"{where}: {'; '.join(wrong)}" for where, wrong in found.items())
     assert pages - reached == set(), "pages no role reached by a link"
     print(f"axe: {time.monotonic() - started:.0f} s")
-
 
 
 # What has the keyboard's focus, as a person would name it: its label, or its own words.

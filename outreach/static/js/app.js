@@ -94,7 +94,9 @@ if (currentUser()) {
   guardLogout();
   protectStorage();
   wireTriggers();
-  refreshStatus().then(() => sync());
+  // "settled": the first sync is done and the lists are drawn again (what tests wait for).
+  refreshStatus().then(() => sync()).then(redraw)
+    .finally(() => { document.body.dataset.settled = "1"; });
   registerWorker();
 } else {
   // A page reached with nobody logged in (the login page): no one's pages stay kept, whether
