@@ -20,8 +20,7 @@ from outreach.db import db
 from outreach.demo import DEMO_PASSWORD, load_demo
 from outreach.models import User
 from sync.schema import record
-from tests.conftest import LiveServer, make_app
-from tests.test_csp_browser import open_a_plan
+from tests.conftest import LiveServer, csrf_from, make_app
 from tests.test_offline import ready_offline
 
 pytestmark = pytest.mark.browser
@@ -51,7 +50,7 @@ def demo(tmp_path_factory, migrated_database):
         load_demo(app.extensions["outreach.forms"])
         db.session.remove()
     make_conflict_and_refusal(app)
-    open_a_plan(app)  # calls on "Mes appels", a board with its préfet page
+    open_a_plan(app)
     server = LiveServer(app)
     yield app, server
     server.stop()
@@ -80,6 +79,21 @@ def make_conflict_and_refusal(app) -> None:
     answer = client.post("/api/v1/sync/push", headers={"X-CSRFToken": token},
                          json={"device_id": str(uuid.uuid4()), "records": [stale, refused]})
     assert [r["status"] for r in answer.json["results"]] == ["conflict", "rejected"], answer.json
+
+
+def open_a_plan(app) -> None:
+    """Open a plan canicule shared among every agent: calls on each one's "Mes appels"."""
+    client = app.test_client()
+    page = client.get("/connexion")
+    client.post("/connexion", data={"login": "coordinateur", "password": DEMO_PASSWORD,
+                                    "csrf_token": csrf_from(page.text)})
+    form = client.get("/plans/nouveau")
+    agents = re.findall(r'name="agents" value="([^"]+)"', form.text)
+    opened = client.post("/plans/nouveau", data={
+        "kind": "canicule", "level": "Niveau 3 — alerte canicule", "starts_on": "2026-07-01",
+        "message": "Buvez de l'eau.", "sharing": "secteur", "agents": agents,
+        "csrf_token": csrf_from(form.text)})
+    assert opened.status_code == 302, opened.text
 
 
 def log_in(page, url: str, login: str) -> None:
@@ -487,5 +501,23 @@ def test_the_focus_ring_and_the_numbers_to_call_are_easy_to_see_and_touch(demo, 
         tab_to(page, "Menu", back=True)
         ring, ground = page.evaluate(OUTLINE_AND_GROUND)
         assert contrast(ring, ground) >= 3, (ring, ground)
+    finally:
+        context.close()
+
+
+def test_days_are_written_jj_mm_aaaa_by_the_pages_and_the_tablet(demo, browser):
+    app, server = demo
+    with app.test_request_context():
+        from flask import render_template_string
+
+        shown = render_template_string("{{ '2026-11-26'|date_fr }} {{ none|date_fr }}.", none=None)
+    assert shown == "26/11/2026 ."
+    context = browser.new_context(locale="fr-FR", viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/connexion")
+        drawn = page.evaluate("import('/static/js/dom.js').then((dom) => "
+                              "[dom.frenchDate('2026-11-26'), dom.frenchDate(null)])")
+        assert drawn == ["26/11/2026", ""]
     finally:
         context.close()
