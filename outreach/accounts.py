@@ -31,6 +31,8 @@ def find(login: str) -> User:
 
 
 def _check_role(role: str) -> None:
+    if not role:
+        raise AccountError("Choisissez un rôle pour ce compte.")
     if role not in ROLES:
         raise AccountError(f"Rôle inconnu «{role}» : choisissez parmi {', '.join(ROLES)}.")
 

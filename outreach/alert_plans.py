@@ -255,6 +255,16 @@ def new_series(session: Session, plan: AlertPlan) -> int:
     return len(people)
 
 
+def before_closing(session: Session, plan: AlertPlan) -> dict[str, int]:
+    """Count what closing would leave undone: people of the series not reached, needs waiting."""
+    tasks = all_tasks(session, plan)
+    counted = figures([t for t in tasks if t.series == plan.series])["all"]
+    return {"total": counted["total"], "missing": counted["total"] - counted["reached"],
+            "not_called": counted["not_called"], "unanswered": counted["not_reached"],
+            "needs_waiting": sum(1 for t in tasks if t.status == "besoin"
+                                 and t.action_done_at is None)}
+
+
 def close(session: Session, plan: AlertPlan, closed_by: int) -> None:
     """Close a plan: its figures are kept, its calls leave the tablets; the caller commits."""
     tasks = all_tasks(session, plan)

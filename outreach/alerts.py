@@ -7,7 +7,8 @@ of it.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,17 +16,21 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from sync import sequence
-from sync.schema import UTCDateTime, utcnow
+from sync.schema import UTCDateTime, record, utcnow
 
 from . import audit, catalog
 from .db import db
 from .follow import ALERT_STATUSES, alert_kinds
-from .models import Alert, Record
+from .models import Alert, Record, User
 from .roles import OFFICE_ROLES, restrict
 
 bp = Blueprint("alerts", __name__, url_prefix="/alertes")
 restrict(bp, *OFFICE_ROLES)
 CLOSED_SHOWN = 50
+REGISTER_FORM = "registre.inscription"
+CONTACT_FIELDS = ("adresse", "telephone", "contact_urgence", "telephone_urgence")
+# Visites read per person: enough to pass over the ones that raised the alerts shown.
+VISITS_READ = 4
 OUTCOME_MAX = 2000
 
 
@@ -62,16 +67,92 @@ def _inbox(close_error: dict | None = None, status: int = 200):
                 ("prise_en_charge", "Prises en charge", listed("prise_en_charge")),
                 ("close", "Closes (les dernières)", listed("close", CLOSED_SHOWN))]
     shown = [alert for _, _, alerts in sections for alert in alerts]
+    open_alerts = [alert for alert in shown if alert.status != "close" and alert.person_id]
     return render_template(
         "alerts.html", sections=sections, age=age, kinds=alert_kinds(), close_error=close_error,
         people=_names({a.person_id for a in shown if a.person_id}),
         forms={a.record_id: _form_title(a) for a in shown},
+        contacts=contacts_of(db.session, {a.person_id for a in open_alerts}),
+        visits=visits_before(db.session, open_alerts),
     ), status
 
 
 def _names(person_ids: set[str]) -> dict[str, str]:
     rows = db.session.execute(select(Record.id, Record.data).where(Record.id.in_(person_ids)))
     return {ident: catalog.person_label(data) for ident, data in rows}
+
+
+def _tel(number: str | None) -> str | None:
+    return f"tel:{re.sub(r'[^0-9+]', '', number)}" if number else None
+
+
+def contacts_of(session: Session, person_ids: set[str]) -> dict[str, dict]:
+    """Return how to reach each person: address, phone, the person to alert and theirs.
+
+    From the person's file; what it lacks, from their entry in the register. Only the office
+    reads this (the inbox is theirs, and the office sees every file: sync.access).
+    """
+    if not person_ids:
+        return {}
+    files = dict(session.execute(select(record.c.id, record.c.data).where(
+        record.c.id.in_(person_ids), record.c.form == "personne",
+        record.c.deleted.is_(False))).all())
+    entries: dict[str, dict] = {}
+    for data in session.scalars(select(record.c.data).where(
+            record.c.form == REGISTER_FORM, record.c.deleted.is_(False),
+            record.c.data["personne"].as_string().in_(person_ids))):
+        if not data.get("date_retrait"):
+            entries.setdefault(data["personne"], data)
+    found = {}
+    for ident in person_ids & (files.keys() | entries.keys()):  # a file not yet received: none
+        file, entry = files.get(ident, {}), entries.get(ident, {})
+        said = {key: file.get(key) or entry.get(key) for key in CONTACT_FIELDS}
+        found[ident] = {"address": said["adresse"], "phone": said["telephone"],
+                        "phone_href": _tel(said["telephone"]),
+                        "contact": said["contact_urgence"],
+                        "contact_phone": said["telephone_urgence"],
+                        "contact_phone_href": _tel(said["telephone_urgence"])}
+    return found
+
+
+def visits_before(session: Session, alerts: list[Alert]) -> dict[str, dict]:
+    """Return, for each alert, the person's last visite other than the one that raised it.
+
+    What the coordinateur needs before calling: when the senior was last visited, by whom, and
+    what was noted (for an absence, how they were the time before). Read in one query.
+    """
+    people = {alert.person_id for alert in alerts if alert.person_id}
+    if not people:
+        return {}
+    person = record.c.data["personne"].as_string()
+    ranked = select(
+        person.label("person"), record.c.id, record.c.data, record.c.recorded_by,
+        func.row_number().over(partition_by=person, order_by=(
+            record.c.data["date"].as_string().desc(), record.c.recorded_at.desc())).label("rank"),
+    ).where(record.c.form == "visite.visite", record.c.deleted.is_(False),
+            person.in_(people)).subquery()
+    rows = session.execute(select(ranked).where(ranked.c.rank <= VISITS_READ)
+                           .order_by(ranked.c.person, ranked.c.rank)).all()
+    names = dict(session.execute(select(User.id, User.name).where(
+        User.id.in_({row.recorded_by for row in rows}))).all())
+    seen = catalog.labels_for(catalog.registry().current("visite.visite")).get("personne_vue", {})
+    found = {}
+    for alert in alerts:
+        last = next((row for row in rows if row.person == alert.person_id
+                     and row.id != alert.record_id), None)
+        if last is not None:
+            found[alert.id] = {
+                "date": _day(last.data.get("date")), "by": names.get(last.recorded_by, ""),
+                "seen": seen.get(last.data.get("personne_vue"), last.data.get("personne_vue")),
+                "notes": last.data.get("notes")}
+    return found
+
+
+def _day(value: str | None) -> str:
+    try:
+        return date.fromisoformat(value).strftime("%d/%m/%Y") if value else ""
+    except ValueError:
+        return value or ""
 
 
 def _form_title(alert: Alert) -> str:
@@ -179,6 +260,9 @@ def alerts_for_pull(session: Session, user_id: int, seen: int,
         "kind": alert.kind, "kind_label": kinds.get(alert.kind, alert.kind),
         "status": alert.status, "status_label": ALERT_STATUSES[alert.status],
         "record_id": alert.record_id, "form": alert.form,
+        # Only the id: the tablet names the person from its own store, which holds whom this
+        # agent may see and how (a file reached through a merge at its alias).
+        "person_id": alert.person_id,
         "raised_at": iso(alert.raised_at), "taken_by_name": alert.taker.name if alert.taker
         else None, "taken_at": iso(alert.taken_at), "closed_at": iso(alert.closed_at),
         "outcome": alert.outcome,

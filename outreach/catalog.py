@@ -248,13 +248,17 @@ class EngineForms:
         return self.forms.validate(form, version, data)
 
     def may_store(self, item: dict, actor: Actor) -> dict[str, list[str]]:
-        """Check what needs the database: whom a record names, and a plan call's call.
+        """Check what needs the database: whom a record names, a plan call's call, a session.
 
         A person merged away is named by the file they were merged into; an existing person
         outside the author's work may not be named (the record waits in quarantine for the
         office to decide), an unknown one may (their file may sync after).
         """
         errors = naming_errors(self.forms, item, actor)
+        if not errors and item["form"] == "permanence.session":
+            from .permanences import may_hold  # one session for a site, a day and an agent
+
+            return may_hold(db.session, item, actor)
         if errors or item["form"] != "plan.appel":
             return errors
         from .alert_plans import may_record

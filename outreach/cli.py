@@ -39,9 +39,14 @@ main.add_command(routes_command)
 @with_appcontext
 def run(host: str, port: int, threads: int, debug: bool) -> None:
     """Start the server (creates or updates the database first)."""
+    from .demo import use_demo_settings
+
     upgrade_schema()
     _sum_up_figures()
     app = current_app._get_current_object()
+    if use_demo_settings(app):
+        click.echo("Démonstration : numéro de la coordination "
+                   f"{app.config['COORDINATION_PHONE']}.")
     click.echo(f"Outreach écoute sur http://{host}:{port}/  (Ctrl+C pour arrêter)")
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=True)

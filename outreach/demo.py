@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import Flask, current_app
 from sqlalchemy import insert, select
 
 from sync import sequence
@@ -29,6 +30,9 @@ from .models import Alert, AppState, FormVersion, Record, ReferenceItem, User
 from .passwords import hash_password
 
 DEMO_PASSWORD = "ccas-demo-2026"
+# What the demo shows where a CCAS sets its own: the coordination's number, which "Absence de
+# réponse" tells the visiteur to call (invented, in ARCEP's range for fiction).
+DEMO_SETTINGS = {"COORDINATION_PHONE": "01 99 00 00 00"}
 MARKER = "demo_loaded_at"
 SEED = 2026
 DAYS_BACK = 730
@@ -354,15 +358,31 @@ class _Demo:
                 return pair
 
 
+def use_demo_settings(app: Flask) -> bool:
+    """Give an app whose database holds the demo the settings it shows, where none is set.
+
+    A setting given explicitly (the environment, the test config) wins. Return whether the
+    database holds the demo.
+    """
+    with app.app_context():
+        loaded = db.session.get(AppState, MARKER) is not None
+    if loaded:
+        for key, value in DEMO_SETTINGS.items():
+            if not app.config.get(key):
+                app.config[key] = value
+    return loaded
+
+
 def load_demo(
     registry: FormRegistry, today: date | None = None
 ) -> list[tuple[str, str, str]] | None:
     """Load the demonstration CCAS; return the logins made (login, role, password).
 
     Return None, and change nothing, when it is already loaded. Works in an app context and
-    commits once, at the end: all or nothing.
+    commits once, at the end: all or nothing. The app it runs in gets the demo's settings.
     """
     if db.session.get(AppState, MARKER) is not None:
+        use_demo_settings(current_app._get_current_object())
         return None
     demo = _Demo(registry, today or date.today())
     try:
@@ -405,6 +425,7 @@ def load_demo(
     demo_register.close_last_summer(demo, plan, ids["coordinateur"])
     _handle_alerts(demo, ids["coordinateur"])
     facts.catch_up(db.session, PARIS)  # the dashboard's summary tables, ready at first look
+    use_demo_settings(current_app._get_current_object())
     return made
 
 

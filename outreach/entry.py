@@ -88,6 +88,7 @@ def fill(form_key: str):
             return redirect(request.full_path.rstrip("?"))
         status = 400
     return _page(definition, values, errors, parent_id=parent_id,
+                 parent_secteur=parent.data.get("secteur") if parent is not None else None,
                  parent_summary=_parent_summary(parent) if parent or not parent_id
                  else "une fiche pas encore reçue par le serveur"), status
 

@@ -19,13 +19,13 @@ from sync import sequence
 from sync.push import Actor, apply_push
 from sync.schema import record, utcnow
 
-from . import alert_plans, catalog, visits
+from . import alert_plans, catalog, permanences, visits
 from .models import Alert, AppState, VisitAssignment, take_watermark
 
 log = logging.getLogger(__name__)
 WATERMARK = "followed_seq"
 FOLLOWED_FORMS = ("visite.visite", "maraude.rencontre", "permanence.accueil", "maraude.lieu",
-                  "plan.appel", "registre.inscription")
+                  "plan.appel", "registre.inscription", "permanence.session")
 ALERT_KINDS = {
     "chute": "Chute",
     "absence_reponse": "Absence de réponse",
@@ -70,6 +70,9 @@ def catch_up(session: Session) -> int:
                record.c.form.in_(FOLLOWED_FORMS))
         .order_by(record.c.change_seq)
     ).all()
+    # A session recorded (or removed) sends its planned session again, read once for all.
+    permanences.sessions_recorded(session, [row for row in rows
+                                            if row.form == permanences.SESSION_FORM])
     for row in rows:
         if row.deleted:
             continue
@@ -104,7 +107,12 @@ def _raise(session: Session, row, kind: str, detail: str | None) -> None:
 
 
 def _visit_made(session: Session, row) -> None:
-    """Move the senior's assignments on a visite: last visit, and the next one due."""
+    """Move the senior's assignments on a visite: last visit, and the next one due.
+
+    A visite where the senior was not seen moves nothing (unless it set "Prochaine visite"):
+    they stay due. One corrected to say so no longer counts: the plan goes back to the visite
+    before it.
+    """
     person = row.data.get("personne")
     day = _day(row.data.get("date"))
     if not person or day is None:
@@ -115,14 +123,36 @@ def _visit_made(session: Session, row) -> None:
     ))
     # The author's own round moves; a visit by someone without one (the coordinateur) moves all.
     own = [a for a in assigned if a.visiteur_id == row.recorded_by] or assigned
+    asked = _day(row.data.get("prochaine_visite"))
     for assignment in assigned:
-        if assignment in own and _is_latest(session, assignment, day):
+        moved = visits.moved_to(day, assignment.rhythm, asked, visits.seen(row.data))
+        if assignment in own and moved is not None and _is_latest(session, assignment, day):
             assignment.last_visit_id = row.id
-            assignment.next_due = visits.next_due(
-                day, assignment.rhythm, _day(row.data.get("prochaine_visite")))
+            assignment.next_due = moved
+        elif moved is None and assignment.last_visit_id == row.id:
+            _replan(session, assignment)
         # Every visiteur of the senior sees the last visit's notes: send the assignment again.
         assignment.revision += 1
         assignment.change_seq = sequence.reserve(session, 1)
+
+
+def _replan(session: Session, assignment: VisitAssignment) -> None:
+    """Plan again from the senior's latest visite that moves the plan (none: from the start)."""
+    rows = session.execute(
+        select(record.c.id, record.c.data).where(
+            record.c.form == "visite.visite", record.c.deleted.is_(False),
+            record.c.id != assignment.last_visit_id,
+            record.c.data["personne"].as_string() == assignment.person_id)
+        .order_by(record.c.data["date"].as_string().desc(), record.c.recorded_at.desc())
+    ).all()
+    for ident, data in rows:
+        day = _day(data.get("date"))
+        moved = day and visits.moved_to(day, assignment.rhythm,
+                                        _day(data.get("prochaine_visite")), visits.seen(data))
+        if moved:
+            assignment.last_visit_id, assignment.next_due = ident, moved
+            return
+    assignment.last_visit_id, assignment.next_due = None, assignment.starts_on
 
 
 def _place_named(session: Session, row) -> None:

@@ -86,8 +86,12 @@ def index():
         since = utcnow() - timedelta(days=OPEN_PARENT_DAYS)
         query = (
             select(Record)
-            .where(Record.form.in_(open_forms), Record.recorded_by == current_user.id)
+            .where(Record.form.in_(open_forms), Record.recorded_by == current_user.id,
+                   Record.deleted.is_(False))
             .where(Record.recorded_at >= since)
+            # A closed tournée is no longer in progress: no "Nouvelle rencontre" under it.
+            .where(or_(Record.form != "maraude.tournee",
+                       Record.data["heure_retour"].as_string().is_(None)))
             .order_by(Record.recorded_at.desc())
             .limit(5)
         )

@@ -86,6 +86,8 @@ def show(tournee_id: str):
         summaries={r.id: summary(r) for r in rencontres}, handed_labels=handed_labels,
         error=error, now=datetime.now(PARIS).strftime("%H:%M"),
         may_close=current_user.role in (*OFFICE_ROLES, "maraude"),
+        # Closed: neither new rencontres nor "Clore la tournée" are offered any more.
+        closed=bool(tournee.data.get("heure_retour")),
         # What the tablet needs to close the round with no network (close-tournee.js).
         closing={"id": tournee.id, "form_version": tournee.form_version,
                  "recorded_at": tournee.recorded_at.isoformat(), "revision": tournee.revision,

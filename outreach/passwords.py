@@ -29,11 +29,15 @@ def dummy_hash() -> str:
 
 
 def weakness(password: str, login: str = "") -> str | None:
-    """Say in French why a password is too weak, or None when it will do."""
+    """Say in French, precisely, why a password is refused, or None when it will do."""
     if len(password) < MIN_LENGTH:
-        return f"Le mot de passe doit faire au moins {MIN_LENGTH} caractères."
+        return (f"Le mot de passe doit faire au moins {MIN_LENGTH} caractères "
+                f"({len(password)} saisi{'s' if len(password) > 1 else ''}).")
     if len(set(password)) < 4:
-        return "Le mot de passe répète trop les mêmes caractères."
-    if password.lower() in COMMON or (login and login.lower() in password.lower()):
-        return "Ce mot de passe est trop facile à deviner."
+        return ("Le mot de passe répète trop les mêmes caractères : il en faut au moins "
+                "4 différents.")
+    if login and login.lower() in password.lower():
+        return f"Le mot de passe ne doit pas contenir l'identifiant « {login} »."
+    if password.lower() in COMMON:
+        return "Ce mot de passe est parmi les plus courants : choisissez-en un autre."
     return None

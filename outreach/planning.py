@@ -34,6 +34,8 @@ restrict(bp, *OFFICE_ROLES)
 WEEKS_BEFORE, WEEKS_AFTER = 4, 4
 ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
 DONE, PLANNED, MISSED = "fait", "prévue", "manquée"
+# A visite where the senior was not seen, as its week says it ("Personne vue" not "Oui").
+NOT_SEEN = {"absente": "absente", "refus": "refus"}
 
 
 class PlanningError(ValueError):
@@ -204,38 +206,51 @@ def monday(day: date) -> date:
 
 @dataclass
 class Cell:
-    """What one week says for one senior: a state ("" when nothing), and the visite done."""
+    """What one week says for one senior: a state ("" when nothing), and the visite it names.
+
+    `due` tells a week the plan expects a visit in (this week or later) and no visite saw the
+    senior in.
+    """
 
     state: str = ""
     visit_id: str | None = None
+    due: bool = False
 
 
-def week_cells(assignment: VisitAssignment, done: list[tuple[date, str]], weeks: list[date],
-               now: date) -> list[Cell]:
+def week_cells(assignment: VisitAssignment, done: list[tuple[date, str, str]],
+               weeks: list[date], now: date) -> list[Cell]:
     """Say for each week (its Monday) whether a visit was done, is planned, or was missed.
 
-    - "fait": a visite for the senior that week, by anyone (the cell names the last one).
+    - "fait": a visite that saw the senior that week, by anyone (the cell names the last one).
+    - "absente" or "refus": visites that week, none of which saw the senior (the last one is
+      named); the senior stays due (outreach.follow), so the week can be both.
     - "manquée", past weeks only: the visits are due on `starts_on`, then at the rhythm after it
-      (`visits.after`); a due day is missed when no visite came in its week or later before the
-      next due day.
+      (`visits.after`); a due day is missed when no visite saw the senior in its week or later
+      before the next due day.
     - "prévue", this week and later: the week of the next visit due (today's when it is late),
       then at the rhythm after it; the plan follows the visits (outreach.follow), as the tablet's
       "Mes visites" does.
 
-    `done` holds the senior's visites as (day, record id), in order of day.
+    `done` holds the senior's visites as (day, record id, state), in order of day.
     """
     this_week = monday(now)
-    missed = _missed_weeks(assignment, [day for day, _ in done], this_week)
+    missed = _missed_weeks(assignment, [day for day, _, state in done if state == DONE],
+                           this_week)
     planned = _planned_weeks(assignment, weeks[-1], now)
     cells = []
     for week in weeks:
-        that_week = [ident for day, ident in done if week <= day < week + timedelta(days=7)]
-        if that_week:
-            cells.append(Cell(DONE, that_week[-1]))
+        that_week = [(ident, state) for day, ident, state in done
+                     if week <= day < week + timedelta(days=7)]
+        saw = [ident for ident, state in that_week if state == DONE]
+        due = week >= this_week and week in planned and not saw
+        if saw:
+            cells.append(Cell(DONE, saw[-1]))
+        elif that_week:
+            cells.append(Cell(that_week[-1][1], that_week[-1][0], due))
         elif week < this_week and week in missed:
             cells.append(Cell(MISSED))
-        elif week >= this_week and week in planned:
-            cells.append(Cell(PLANNED))
+        elif due:
+            cells.append(Cell(PLANNED, due=True))
         else:
             cells.append(Cell())
     return cells
@@ -297,17 +312,22 @@ class Row:
     overdue: bool
 
 
-def _visites(person_ids: set[str], start: date, end: date) -> dict[str, list[tuple[date, str]]]:
-    """Return each senior's visites between two days (both included), in order of day."""
-    done: dict[str, list[tuple[date, str]]] = {ident: [] for ident in person_ids}
+def _visites(person_ids: set[str], start: date,
+             end: date) -> dict[str, list[tuple[date, str, str]]]:
+    """Return each senior's visites between two days (both included), in order of day.
+
+    Each is (day, record id, state): "fait" when the senior was seen, else "absente" or "refus".
+    """
+    done: dict[str, list[tuple[date, str, str]]] = {ident: [] for ident in person_ids}
     day_of = Record.data["date"].as_string()
     rows = db.session.execute(select(Record.id, Record.data).where(
         Record.form == "visite.visite", Record.deleted.is_(False),
         Record.data["personne"].as_string().in_(person_ids),
         day_of >= start.isoformat(), day_of <= end.isoformat()))
     for ident, data in rows:
+        state = DONE if visits.seen(data) else NOT_SEEN.get(data.get("personne_vue"), "absente")
         try:
-            done[data["personne"]].append((date.fromisoformat(data["date"]), ident))
+            done[data["personne"]].append((date.fromisoformat(data["date"]), ident, state))
         except (KeyError, TypeError, ValueError):
             continue
     for found in done.values():
@@ -343,12 +363,12 @@ def index():
             assignment, name, week_cells(assignment, done[assignment.person_id], weeks, now),
             assignment.next_due < now))
         [current] = week_cells(assignment, done[assignment.person_id], [this_week], now)
-        due_now += current.state == PLANNED
+        due_now += current.due
     week_end = this_week + timedelta(days=7)
     counts = {
         "due": due_now,
-        "done": len({ident for found in done.values() for day, ident in found
-                     if this_week <= day < week_end}),
+        "done": len({ident for found in done.values() for day, ident, state in found
+                     if this_week <= day < week_end and state == DONE}),
         "overdue": sum(1 for a in assignments if a.next_due < now),
     }
     groups = sorted(by_visiteur.values(), key=lambda pair: pair[0].name.lower())

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 RHYTHMS = {"hebdomadaire": "Chaque semaine", "quinzaine": "Tous les quinze jours",
            "mensuel": "Chaque mois"}
 MODES = {"domicile": "À domicile", "telephone": "Par téléphone"}
+SEEN = "oui"  # "Personne vue : Oui"; "absente" and "refus" are visits where the senior was not seen
 
 
 def after(day: date, rhythm: str) -> date:
@@ -27,3 +29,19 @@ def next_due(visit_day: date, rhythm: str, asked: date | None) -> date:
     if asked is not None and asked > visit_day:
         return asked
     return after(visit_day, rhythm)
+
+
+def seen(data: Mapping) -> bool:
+    """Tell whether a visite saw the senior (a form version without the question: it did)."""
+    return data.get("personne_vue", SEEN) == SEEN
+
+
+def moved_to(visit_day: date, rhythm: str, asked: date | None, was_seen: bool) -> date | None:
+    """Return the next visit's day after a visite, or None when the visite does not move it.
+
+    Only a visite where the senior was seen moves the next one on, unless the visiteur set
+    "Prochaine visite" (DESIGN §9): a senior not seen stays due, whatever alert was chosen.
+    """
+    if asked is not None and asked > visit_day:
+        return asked
+    return next_due(visit_day, rhythm, None) if was_seen else None

@@ -71,8 +71,9 @@ def last_visit(session: Session, person_id: str) -> dict | None:
         and not (spec["key"] == "alerte" and found.data["alerte"] == "aucune")
     ]
     author = session.get(User, found.recorded_by)
+    # Whether the senior was seen: one who was not stays due, and "Mes visites" says so.
     return {"id": found.id, "date": found.data.get("date"), "by": author.name if author else "",
-            "shown": shown}
+            "seen": visits.seen(found.data), "shown": shown}
 
 
 def alert_changes(session: Session, actor: Actor, seen: int, upper: int,

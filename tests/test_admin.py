@@ -1,5 +1,7 @@
 """/admin/utilisateurs: the admin creates accounts, changes roles, disables and resets."""
 
+import html
+
 import pytest
 from sqlalchemy import select
 
@@ -48,6 +50,39 @@ def test_bad_account_is_refused_in_french_and_nothing_changes(app, admin, form, 
     assert message in response.text
     with app.app_context():
         assert db.session.query(User).count() == 1
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("court", "Le mot de passe doit faire au moins 10 caractères (5 saisis)."),
+    ("abababababab", "Le mot de passe répète trop les mêmes caractères : il en faut au moins "
+                     "4 différents."),
+    ("nadia-2026-ccas", "Le mot de passe ne doit pas contenir l'identifiant « nadia »."),
+    ("Motdepasse1", "Ce mot de passe est parmi les plus courants : choisissez-en un autre."),
+])
+def test_a_refused_password_says_precisely_why(app, admin, password, message):
+    response = admin.post("/admin/utilisateurs", {"login": "nadia", "role": "visiteur",
+                                                  "password": password})
+    assert response.status_code == 400 and message in html.unescape(response.text)
+    target = admin.user("visiteur")
+    reset = admin.post(f"/admin/utilisateurs/{target}/mot-de-passe",
+                       {"password": password.replace("nadia", "visiteur")})
+    assert reset.status_code == 400
+    assert message.replace("nadia", "visiteur") in html.unescape(reset.text)
+
+
+def test_the_role_has_no_default_and_a_missing_one_is_refused(app, admin):
+    form = admin.client.get("/admin/utilisateurs").text
+    assert '<select id="new-role" name="role" required><option value="" selected>' \
+        'Choisissez un rôle</option>' in form
+    assert 'value="maraude" selected' not in form
+    for role in ("", None):
+        data = {"login": "nadia", "password": "visites-du-mardi"}
+        response = admin.post("/admin/utilisateurs", data if role is None else {**data,
+                                                                                "role": role})
+        assert response.status_code == 400
+        assert "Choisissez un rôle pour ce compte." in html.unescape(response.text)
+        assert "Choisissez un rôle</option>" in response.text
+    assert _user(app, "nadia") is None
 
 
 def test_change_role_disable_enable_reset(app, admin, client):

@@ -1,11 +1,12 @@
 """/alertes: the coordinateur's inbox — new, taken in charge, closed — and what the field learns."""
 
 import html
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
+from outreach import planning
 from outreach.alerts import age, alerts_for_pull
 from outreach.db import db
 from outreach.models import Alert, AuditEvent
@@ -81,6 +82,48 @@ def test_the_inbox_shows_a_new_alert_with_its_age_and_who_raised_it(app, raised,
     assert "Chute au salon." in page
     assert "Signalée il y a 3 h" in page and "par Vera" in page
     assert f'href="/fiches/{raised["record"]["id"]}">Visite de convivialité</a>' in page
+
+
+def test_an_absence_alert_card_carries_what_is_needed_to_act(app, auth, client):
+    # Jeanne's file has her address and phone; the person to alert is in her register entry.
+    ids = {login: add_user(app, login, role) for login, role in (
+        ("vera", "visiteur"), ("paul", "visiteur"), ("coordinateur", "coordinateur"))}
+    Tablet(app.test_client(), "coordinateur").push(
+        item("personne", personne(niveau="identifie", alias_prenom="Jeanne", nom="Martin",
+                                  consentement=True, date_consentement="2026-11-01",
+                                  adresse="12 rue des Lilas", telephone="05 55 00 00 01"),
+             id=PERSON, form_version=2),
+        item("registre.inscription", {
+            "nom": "Martin", "prenoms": "Jeanne", "date_naissance": "1940-03-02",
+            "categorie": "65_ans_plus", "adresse": "12 rue des Lilas",
+            "telephone": "05 55 00 00 01", "contact_urgence": "Paul Martin (fils)",
+            "telephone_urgence": "06 12 34 56 78",
+            "date_demande": "2026-05-10", "demandeur": "personne", "personne": PERSON},
+            form_version=2))
+    with app.app_context():
+        for visiteur in ("vera", "paul"):  # a senior may have two visiteurs
+            planning.assign(db.session, PERSON, ids[visiteur], "hebdomadaire", "domicile",
+                            date(2026, 11, 1), ids["coordinateur"])
+        db.session.commit()
+    [before] = Tablet(app.test_client(), "paul").push(fall(
+        date="2026-11-13", alerte="aucune", detail_alerte=None,
+        notes="Fatiguée, boit peu : à surveiller."))
+    [absent] = Tablet(app.test_client(), "vera").push(fall(
+        personne_vue="absente", alerte="absence_reponse", notes="Volets fermés.",
+        detail_alerte="Pas de réponse à la porte ni au téléphone."))
+    assert before["status"] == absent["status"] == "created"
+    auth.login("coordinateur")
+    page = inbox(client)
+    card = page[page.index("Absence de réponse — Jeanne Martin"):page.index("Clore l'alerte")]
+    assert "Adresse</dt><dd>12 rue des Lilas</dd>" in card
+    assert '<a href="tel:0555000001" aria-label="Appeler Jeanne Martin : 05 55 00 00 01">' in card
+    assert "Paul Martin (fils) — <a href=\"tel:0612345678\"" in card
+    # The last visit before the one that raised the alert: when, by whom, what was noted.
+    assert ("Dernière visite</dt><dd>le 13/11/2026 par Paul (personne vue : Oui) — "
+            "« Fatiguée, boit peu : à surveiller. »") in card
+    # Once closed, the card keeps its history, not the contacts.
+    auth.post(f"/alertes/{all_alerts(app)[0].id}/clore", {"outcome": "Jointe chez sa fille."})
+    assert "tel:0555000001" not in inbox(client)
 
 
 def test_a_fall_entered_online_raises_one_alert(app, auth, client):
@@ -337,7 +380,7 @@ def test_alerts_for_pull_gives_this_persons_alerts_changed_in_the_range(app, rai
     [(seq, mine)] = rows  # Malik's alert is not Vera's
     assert mine == {"id": raised["id"], "revision": 1, "data": {
         "kind": "chute", "kind_label": "Chute", "status": "nouvelle", "status_label": "Nouvelle",
-        "record_id": raised["record"]["id"], "form": "visite.visite",
+        "record_id": raised["record"]["id"], "form": "visite.visite", "person_id": PERSON,
         "raised_at": "2026-11-20T21:30:00+00:00", "taken_by_name": None, "taken_at": None,
         "closed_at": None, "outcome": None}}
     with app.app_context():

@@ -1,20 +1,34 @@
 """The demonstration CCAS: loaded once, plausible, valid against the forms, all or nothing."""
 
+import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import urllib.request
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
+from time import monotonic, sleep
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from outreach.db import db
-from outreach.demo import DEMO_PASSWORD, DEMO_USERS, MARKER, load_demo
+from outreach.demo import (
+    DEMO_PASSWORD,
+    DEMO_SETTINGS,
+    DEMO_USERS,
+    MARKER,
+    load_demo,
+    use_demo_settings,
+)
 from outreach.forms import FormRegistry, load_definitions
 from outreach.models import AppState, Record, ReferenceItem, User
 from outreach.passwords import check_password
 from sync.content import content_hash
-from tests.conftest import make_app
+from tests.conftest import AuthActions, make_app
 
 PARIS = ZoneInfo("Europe/Paris")
 TODAY = date(2026, 3, 15)
@@ -284,3 +298,64 @@ def test_a_register_of_about_forty_and_last_summers_closed_plan(demo):
         assert all(t.action_done_at for t in tasks if t.status == "besoin")
     calls = [r for r in records if r.form == "plan.appel"]
     assert len(calls) >= len(tasks) and {c.data["plan"] for c in calls} == {plan.id}
+
+
+def test_the_demo_says_whom_to_call_the_coordination_number_is_invented(demo):
+    app, *_ = demo
+    assert app.config["COORDINATION_PHONE"] == DEMO_SETTINGS["COORDINATION_PHONE"]
+    assert DEMO_SETTINGS["COORDINATION_PHONE"].startswith("01 99 00")  # ARCEP's fiction range
+    auth = AuthActions(app, app.test_client())
+    assert auth.login("visiteur", DEMO_PASSWORD).status_code == 302
+    home = auth.client.get("/").text
+    assert 'data-coordination-phone="01 99 00 00 00"' in home
+
+
+def test_a_coordination_number_set_explicitly_wins_over_the_demo_s(demo, tmp_path,
+                                                                   migrated_database):
+    app, *_ = demo
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    own = make_app(tmp_path, migrated_database, SQLALCHEMY_DATABASE_URI=url,
+                   COORDINATION_PHONE="05 55 12 34 56")
+    assert use_demo_settings(own) and own.config["COORDINATION_PHONE"] == "05 55 12 34 56"
+    # Without the demo in its database, an app is left as it was set up.
+    (tmp_path / "bare").mkdir()
+    bare = make_app(tmp_path / "bare", migrated_database)
+    assert not use_demo_settings(bare) and bare.config["COORDINATION_PHONE"] == ""
+    for each in (own, bare):
+        with each.app_context():
+            db.engine.dispose()
+
+
+def test_outreach_run_on_the_demo_shows_its_coordination_number(demo, tmp_path):
+    app, *_ = demo
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "OUTREACH_INSTANCE_PATH": str(tmp_path),
+           "OUTREACH_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}
+    env.pop("OUTREACH_COORDINATION_PHONE", None)
+    server = subprocess.Popen([sys.executable, "-m", "outreach", "run", "--port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    base = f"http://127.0.0.1:{port}"
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    try:
+        deadline = monotonic() + 60
+        while True:
+            try:
+                browser.open(f"{base}/connexion").read()
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                assert monotonic() < deadline, "the server did not start"
+                sleep(0.2)
+        login = urllib.request.Request(
+            f"{base}/api/v1/session", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"login": "visiteur", "password": DEMO_PASSWORD}).encode())
+        assert browser.open(login).status == 200
+        home = browser.open(f"{base}/").read().decode()
+        assert 'data-coordination-phone="01 99 00 00 00"' in home
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    assert "numéro de la coordination 01 99 00 00 00" in output

@@ -292,7 +292,7 @@ DECISIONS = [
      {"raison": "Doublon d'une fiche déjà reçue."}, "quarantine.discard"),
     ("conflict resolved", "/conflits/{conflict}", {"version": "actuelle", "revision": "1"},
      "conflict.resolve"),
-    ("plan closed", "/plans/{plan}/clore", {}, "plan.close"),
+    ("plan closed", "/plans/{plan}/clore", {"confirme": "oui"}, "plan.close"),
 ]
 
 

@@ -135,7 +135,7 @@ def test_a_stored_record_is_changed_and_a_change_made_meanwhile_becomes_a_confli
     expect(page.get_by_text("Une version plus récente existe")).to_be_visible()
 
 
-def test_a_rencontre_rapide_is_saved_offline_in_two_taps_under_its_tournee(
+def test_a_rencontre_rapide_is_saved_offline_in_a_few_taps_under_its_tournee(
     app, live_server, page
 ):
     add_user(app, "lea", "maraude")
@@ -147,22 +147,26 @@ def test_a_rencontre_rapide_is_saved_offline_in_two_taps_under_its_tournee(
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     [tournee] = stored(app)
 
-    # In the cold, with no network: two taps, and the encounter is kept.
+    # In the cold, with no network: the count, what was given, one save, and the encounter is kept.
+    # (Issue 15: each prestation tapped used to save an encounter of its own.)
     page.context.set_offline(True)
     page.get_by_role("link", name="Rencontre rapide").click()
     expect(page.get_by_role("heading", name="Rencontre rapide")).to_be_visible()
     expect(page.get_by_label("Lieu")).to_have_value("Gare et quais")
     page.get_by_role("button", name="2", exact=True).click()
     page.get_by_role("button", name="Boisson chaude").click()
+    page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#form-feedback")).to_have_text(
         "Fiche enregistrée : 2 personnes, boisson chaude.")
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
-    # The next one starts at one person again.
+    # The next one starts at one person again, with nothing chosen.
     page.get_by_role("button", name="Duvet").click()
+    page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#form-feedback")).to_have_text(
         "Fiche enregistrée : 1 personne, duvet / couverture.")
 
     page.context.set_offline(False)
+    expect(page.get_by_role("button", name="Annuler")).to_be_hidden()  # the last one goes
     page.evaluate("window.outreach.sync()")
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     quick = sorted(stored(app, "maraude.rencontre"), key=lambda r: r.data["nombre_personnes"])
@@ -178,6 +182,7 @@ def test_a_rencontre_rapide_without_a_place_asks_for_it_and_keeps_nothing(app, l
     log_in(page, live_server.url, "lea")
     page.goto(f"{live_server.url}/saisie/maraude.rencontre/rapide")
     page.get_by_role("button", name="Repas").click()
+    page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#form-feedback")).to_contain_text("Indiquez le lieu")
     expect(page.get_by_label("Lieu")).to_be_focused()
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")

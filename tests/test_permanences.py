@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from outreach.db import db
-from outreach.models import PlannedSession, ReferenceItem
+from outreach.models import PlannedSession, Record, ReferenceItem
+from outreach.permanences import SECOND_SESSION, record_id
+from sync.schema import quarantine
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item
 
@@ -49,7 +51,9 @@ def test_a_planned_session_reaches_the_worker_s_tablet_and_a_cancel_removes_it(a
     assert session["data"] == {
         "site": "tilleuls", "site_label": "Centre social des Tilleuls",
         "site_details": "2 rue des Tilleuls, salle du fond", "date": TOMORROW.isoformat(),
-        "starts": "09:00", "ends": "12:00", "notes": "Clé à la mairie."}
+        "starts": "09:00", "ends": "12:00", "notes": "Clé à la mairie.",
+        # Issue 15: the id its session record takes, and whether it is held already.
+        "record_id": record_id(session["id"]), "held": False}
     [row] = planned(app)
     auth.post(f"/permanences/{row.id}/annuler")
     assert tablet.pull(first["cursor"])["sessions"] == [{"id": row.id, "deleted": True}]
@@ -68,6 +72,60 @@ def test_each_bad_answer_is_said_beside_its_field(app, office, auth, change, fie
     assert response.status_code == 400
     assert f'<p class="error" id="erreur-{field}">{message}</p>' in response.text
     assert planned(app) == []
+
+
+def session(planned_id: str | None = None, **data) -> dict:
+    """Return a permanence.session record: the planned one's id when it is given."""
+    found = item("permanence.session", {"site": "tilleuls", "date": TOMORROW.isoformat(),
+                                        "heure_debut": "09:00", "intervenants": "Sophie",
+                                        **data})
+    if planned_id:
+        found["id"] = record_id(planned_id)
+    return found
+
+
+def test_a_session_held_once_is_offered_to_resume_and_never_made_twice(app, office, auth):
+    auth.post("/permanences", form(office))
+    [row] = planned(app)
+    tablet = Tablet(app.test_client(), "sophie")
+    first = tablet.pull()
+    [offered] = first["sessions"]
+    assert (offered["data"]["record_id"], offered["data"]["held"]) == (record_id(row.id), False)
+
+    held = session(row.id)
+    assert [r["status"] for r in tablet.push(held)] == ["created"]
+    # The tablet hears that the session is held, under the id it will add its accueils to.
+    [again] = tablet.pull(first["cursor"])["sessions"]
+    assert (again["data"]["record_id"], again["data"]["held"]) == (held["id"], True)
+    assert " · tenue" in auth.client.get("/permanences").text
+
+    # A second session for the same site, day and agent, under another id: refused, kept.
+    [second] = tablet.push(session(intervenants="Sophie et Marc"))
+    assert (second["status"], second["errors"]) == ("rejected", {"_schema": [SECOND_SESSION]})
+    # The same session again, or changed, is that session, never a second one.
+    assert tablet.push(held)[0]["status"] == "unchanged"
+    changed = {**held, "data": {**held["data"], "nombre_personnes": 4}, "base_revision": 1}
+    assert tablet.push(changed)[0]["status"] == "updated"
+    with app.app_context():
+        sessions = db.session.scalars(select(Record).where(Record.form == "permanence.session"))
+        assert [s.id for s in sessions] == [held["id"]]
+        [kept] = db.session.execute(select(quarantine.c.record_id, quarantine.c.status)).all()
+        assert kept == (second["id"], "open")
+
+
+def test_another_worker_s_session_at_the_same_site_and_day_is_theirs(app, office):
+    add_user(app, "samia", "travailleur_social")
+    assert Tablet(app.test_client(), "sophie").push(session())[0]["status"] == "created"
+    assert Tablet(app.test_client(), "samia").push(session())[0]["status"] == "created"
+
+
+def test_a_second_session_for_the_same_site_day_and_worker_is_not_planned(app, office, auth):
+    auth.post("/permanences", form(office))
+    response = auth.post("/permanences", form(office, debut="14:00", fin="17:00"))
+    assert response.status_code == 400
+    assert ('<p class="error" id="erreur-date">Sophie a déjà une permanence à ce site ce '
+            'jour-là.</p>') in response.text
+    assert len(planned(app)) == 1
 
 
 def test_follow_up_appointments_reach_the_worker_s_tablet(app, office):

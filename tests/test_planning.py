@@ -255,6 +255,50 @@ def test_a_visite_moves_the_next_one_and_its_week_says_done(app, office, auth, c
     assert "<strong>0</strong> visite prévue cette semaine" in page
 
 
+@pytest.mark.parametrize("alerte", ["aucune", "absence_reponse"])
+@pytest.mark.parametrize("answer, word", [("absente", "absente"), ("refus", "refus")])
+def test_a_visite_that_did_not_see_the_senior_keeps_them_due_and_says_so(
+        app, office, auth, client, answer, word, alerte):
+    assigned(auth, office, debut="2026-11-16")
+    visit = visite(app, "vera", office["senior"], date(2026, 11, 24), personne_vue=answer,
+                   alerte=alerte)
+    [row] = rows_of(app)
+    assert (row.last_visit_id, row.next_due) == (None, date(2026, 11, 16))  # still due
+    page = client.get("/planning").text
+    # 16/11 missed; this week's visite did not see her: its week says so, and she is due.
+    assert weeks_of(page, "Jeanne") == ["", "", "", "manquée", word, "prévue", "prévue",
+                                        "prévue", "prévue"]
+    assert f'<a href="/fiches/{visit}">{word}</a>' in page
+    assert "16/11/2026 (en retard)" in page
+    assert "<strong>0</strong> visite faite cette semaine" in page
+    assert "<strong>1</strong> visite prévue cette semaine" in page
+
+
+def test_a_senior_not_seen_moves_on_only_to_the_next_visit_set(app, office, auth, client):
+    assigned(auth, office, debut="2026-11-16")
+    visit = visite(app, "vera", office["senior"], date(2026, 11, 24), personne_vue="absente",
+                   prochaine_visite="2026-11-27")
+    [row] = rows_of(app)
+    assert (row.last_visit_id, row.next_due) == (visit, date(2026, 11, 27))
+    assert "(en retard)" not in client.get("/planning").text
+
+
+def test_a_visite_corrected_to_not_seen_no_longer_moves_the_plan(app, office, auth):
+    assigned(auth, office, debut="2026-11-09")
+    first = visite(app, "vera", office["senior"], date(2026, 11, 10))
+    second = visite(app, "vera", office["senior"], date(2026, 11, 24))
+    assert rows_of(app)[0].next_due == date(2026, 12, 1)
+    vera = as_user(app, "vera")
+    page = vera.client.get(f"/modifier/{second}").text
+    response = vera.post(f"/modifier/{second}", {
+        "personne": office["senior"], "date": "2026-11-24", "mode": "domicile",
+        "personne_vue": "absente", "alerte": "aucune", "base_revision": "1"})
+    assert response.status_code == 302, page
+    [row] = rows_of(app)
+    # Back to the visite that saw her on 10/11: due a week after it, late now.
+    assert (row.last_visit_id, row.next_due) == (first, date(2026, 11, 17))
+
+
 def test_a_visit_due_two_weeks_ago_and_not_made_is_missed_and_overdue(app, office, auth, client):
     assigned(auth, office, debut="2026-11-11")
     page = client.get("/planning").text

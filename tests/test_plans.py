@@ -2,6 +2,7 @@
 follows, the préfet gets the register only while a plan is open — and who may do what."""
 
 import csv
+import html
 import io
 from datetime import date
 
@@ -260,13 +261,38 @@ def test_a_call_given_to_another_agent_moves_and_two_outcomes_make_a_conflict(ap
     assert "noté autrement" not in board and "<strong>0</strong> jointe" in board
 
 
+def test_closing_asks_first_saying_who_was_not_reached_and_refuses_unconfirmed(app, auth,
+                                                                               office):
+    open_plan(auth, office.values())
+    tablet, calls = _agent_with_calls(app, office)
+    call = next(iter(calls.values()))
+    tablet.push(outcome(call, "premier_appel", "joint_va_bien"))
+    plan_id = call["data"]["plan_id"]
+    board = html.unescape(auth.client.get(f"/plans/{plan_id}").text)
+    assert 'class="button danger"' in board and f"/plans/{plan_id}/clore" in board
+    asked = html.unescape(auth.client.get(f"/plans/{plan_id}/clore").text)
+    assert "5 personnes sur 6 n'ont pas été jointes" in asked
+    assert 'name="confirme" value="oui"' in asked and "Clore le plan quand même" in asked
+    assert the_plan(app).closed_at is None
+    # A close without its confirmation (a page kept from before, a stray request) is refused.
+    refused = auth.post(f"/plans/{plan_id}/clore")
+    assert refused.status_code == 400 and "Le plan n'est pas clos" in html.unescape(refused.text)
+    assert the_plan(app).closed_at is None and calls_of(tablet)
+    closed = auth.post(f"/plans/{plan_id}/clore", {"confirme": "oui"})
+    assert closed.status_code == 302 and the_plan(app).closed_at is not None
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "plan.close")) == 1
+
+
 def test_closing_keeps_the_figures_and_takes_the_calls_off_the_tablets(app, auth, office):
     open_plan(auth, office.values())
     tablet, calls = _agent_with_calls(app, office)
     call = next(iter(calls.values()))
     tablet.push(outcome(call, "premier_appel", "joint_va_bien"))
     plan_id = call["data"]["plan_id"]
-    auth.client.post(f"/plans/{plan_id}/clore", data={"csrf_token": auth.csrf_token})
+    auth.client.post(f"/plans/{plan_id}/clore", data={"csrf_token": auth.csrf_token,
+                                                       "confirme": "oui"})
     plan = the_plan(app)
     assert plan.closed_at is not None and plan.figures["all"]["reached"] == 1
     assert plan.figures["all"]["total"] == 6 and plan.figures["all"]["calls"] == 1
@@ -325,7 +351,8 @@ def test_the_prefect_gets_the_register_only_while_a_plan_is_open_and_it_is_logge
                                                         "Relance préfecture"]
         assert all(e.user_id == auth.user("coordinateur") for e in events)
     assert "Demande préfecture du 01/07" in auth.client.get(url).text
-    auth.client.post(f"/plans/{plan.id}/clore", data={"csrf_token": auth.csrf_token})
+    auth.client.post(f"/plans/{plan.id}/clore", data={"csrf_token": auth.csrf_token,
+                                                      "confirme": "oui"})
     closed = auth.client.post(url, data={"format": "csv", "motif": "Après coup",
                                          "csrf_token": auth.csrf_token})
     assert closed.status_code == 409 and "Ce plan est clos" in closed.text
@@ -351,7 +378,8 @@ def test_seniors_of_the_visit_planning_can_be_called_too(app, auth, office):
 
 PLAN_ROUTES = [("get", "/plans"), ("get", "/plans/nouveau"), ("post", "/plans/nouveau"),
                ("get", "/plans/{plan}"), ("get", "/plans/{plan}?partiel=1"),
-               ("post", "/plans/{plan}/clore"), ("post", "/plans/{plan}/nouvelle-serie"),
+               ("get", "/plans/{plan}/clore"), ("post", "/plans/{plan}/clore"),
+               ("post", "/plans/{plan}/nouvelle-serie"),
                ("post", "/plans/{plan}/appels/{task}/agent"),
                ("post", "/plans/{plan}/appels/{task}/suite"), ("get", "/plans/{plan}/prefet"),
                ("post", "/plans/{plan}/prefet")]
@@ -450,7 +478,7 @@ def test_a_new_series_calls_everyone_again_with_the_same_agents(app, auth, offic
                                      ZoneInfo("Europe/Paris"))
     assert (got["plans.appels"], got["plans.joints"]) == (3, 2)
     assert got["plans.besoins"] == {"eau": 1}
-    auth.post(f"/plans/{plan_id}/clore")
+    auth.post(f"/plans/{plan_id}/clore", {"confirme": "oui"})
     plan = the_plan(app)
     assert [row["series"] for row in plan.figures["series"]] == [1]
     assert plan.figures["all"]["total"] == 7

@@ -169,7 +169,7 @@ def test_erasure_is_refused_while_a_plan_calls_the_person(app, auth, held):
     answer = auth.post(f"/personnes/{held['person']}/effacer",
                        {"maniere": "effacer", "motif": "effacement"})
     assert answer.status_code == 409 and "Un plan d'alerte est en cours" in unescape(answer.text)
-    assert auth.post(f"/plans/{held['plan']}/clore").status_code == 302
+    assert auth.post(f"/plans/{held['plan']}/clore", {"confirme": "oui"}).status_code == 302
     # The visit's fall is still open: that too waits.
     page = unescape(auth.client.get(f"/personnes/{held['person']}/effacer").text)
     assert "Une alerte la concernant est encore ouverte" in page
@@ -180,7 +180,7 @@ def test_erasure_is_refused_while_a_plan_calls_the_person(app, auth, held):
 
 
 def _settle(auth, held) -> None:
-    assert auth.post(f"/plans/{held['plan']}/clore").status_code == 302
+    assert auth.post(f"/plans/{held['plan']}/clore", {"confirme": "oui"}).status_code == 302
     assert auth.post(f"/alertes/{held['alert']}/clore",
                      {"outcome": f"Vue par le médecin, {NAME} va bien"}).status_code == 302
 

@@ -54,6 +54,30 @@ def test_closing_sets_the_return_time_and_the_count(app, round_, auth, client):
         2, "23:45", 4)
 
 
+def test_a_closed_tournee_leaves_en_cours_and_is_not_offered_to_close_again(app, auth):
+    from datetime import UTC, datetime
+
+    add_user(app, "lea", "maraude")
+    tablet = Tablet(app.test_client(), "lea")
+    now = datetime.now(UTC)
+    tournee = item("maraude.tournee", {**TOURNEE, "date": now.date().isoformat()},
+                   recorded_at=now.isoformat())
+    tablet.push(tournee)
+    auth.login("lea")
+    new_rencontre = f"/saisie/maraude.rencontre?parent={tournee['id']}"
+    home = auth.client.get("/").text
+    assert 'id="en-cours"' in home and new_rencontre in home
+    assert "Clore la tournée" in auth.client.get(f"/tournees/{tournee['id']}").text
+
+    auth.post(f"/tournees/{tournee['id']}", {"heure_retour": "23:45", "revision": "1"})
+    home = auth.client.get("/").text
+    assert 'id="en-cours"' not in home and new_rencontre not in home
+    page = auth.client.get(f"/tournees/{tournee['id']}").text
+    assert "Tournée close (retour 23:45) : 0 personnes rencontrées." in page
+    assert "Clore la tournée" not in page and "Nouvelle rencontre" not in page
+    assert f"/tournees/{tournee['id']}" not in home  # nor kept for offline use any more
+
+
 def test_a_bad_return_time_is_refused_and_nothing_changes(app, round_, auth, client):
     auth.login("lea")
     response = auth.post(f"/tournees/{round_}", {"heure_retour": "25h", "revision": "1"})

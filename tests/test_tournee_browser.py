@@ -37,6 +37,7 @@ def test_a_planned_tournee_is_closed_offline_with_its_waiting_rencontres_counted
     page.get_by_label("Lieu").fill("Écluse")
     page.get_by_role("button", name="2", exact=True).click()
     page.get_by_role("button", name="Boisson chaude").click()
+    page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#form-feedback")).to_contain_text("2 personnes")
 
     page.goto(f"{live_server.url}/tournees/{tournee['id']}")

@@ -83,7 +83,9 @@ def test_mes_visites_offline_a_senior_who_does_not_answer_and_the_alert_followed
     expect(page.locator("#form-feedback")).to_contain_text("Fiche enregistrée.")
     page.goto(live_server.url + "/")
     expect(visits.get_by_role("heading", name="Jeanne Martin")).to_be_visible()
-    expect(visits).not_to_contain_text("En retard")
+    # Not seen: still due (issue 15, finding 2; it moved on before), and the card says why.
+    expect(visits).to_contain_text("En retard")
+    expect(visits).to_contain_text("Absente / pas de réponse lors de la visite du")
     expect(page.get_by_role("status")).to_contain_text("1 fiche en attente")
 
     # Back online: the visite reaches the server and raises the alert in the inbox.

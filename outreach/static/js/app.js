@@ -9,9 +9,9 @@ import { guardLogout } from "./logout.js";
 import { showVisits } from "./visits.js";
 import { wireQuickForm } from "./quick.js";
 import { showAlerts } from "./field-alerts.js";
-import { showAppointments, showSessions } from "./permanences.js";
+import { showAppointments, showSessions, wirePlannedSession } from "./permanences.js";
 import { showKnownPeople } from "./known-people.js";
-import { wireClosing } from "./close-tournee.js";
+import { forgetClosedRounds, wireClosing } from "./close-tournee.js";
 import { showCallSummary, showCalls } from "./calls.js";
 import { wireMenu } from "./menu.js";
 
@@ -73,6 +73,7 @@ function wireTriggers() {
 wireMenu();
 if (currentUser()) {
   const form = document.querySelector("form[data-offline-form]");
+  if (form) wirePlannedSession(form);
   // "ready" marks the moment a form can be filled: what the cold-start benchmark waits for.
   if (form) wireRecordForm(form).then(() => { document.body.dataset.ready = "form"; });
   const quick = document.querySelector("form[data-quick-form]");
@@ -80,6 +81,8 @@ if (currentUser()) {
   if (document.getElementById("sur-la-tablette")) listToFix();
   const closing = document.querySelector("form[data-close-tournee]");
   if (closing) wireClosing(closing);
+  const inProgress = document.getElementById("en-cours-section");
+  if (inProgress) forgetClosedRounds(inProgress);
   // Home lists drawn from the working set, again after each pull.
   const lists = [["mes-visites", showVisits], ["mes-alertes", showAlerts],
     ["mes-permanences", showSessions], ["a-venir", showAppointments],

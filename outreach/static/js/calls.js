@@ -2,10 +2,11 @@
 // offline. Each outcome is two taps — joint et va bien / joint, besoin (which one) / pas de
 // réponse — and goes to the outbox as a `plan.appel` record whose id the task and the step fix:
 // the same call saved twice stays one record, here and on the server (outreach/alert_plans.py).
+// An outcome can be taken back for a few seconds ("Annuler", undo.js): the card is as it was.
 import { element, frenchDate, phoneLink } from "./dom.js";
-import { currentUser, formVersions, kept, putKept, queue } from "./store.js";
-import { sync } from "./sync.js";
-import { refreshStatus } from "./status.js";
+import { currentUser, formVersions, kept, putKept } from "./store.js";
+import { showSaved } from "./record-form.js";
+import { saveWithUndo } from "./undo.js";
 
 const STEP_OF = { a_appeler: "premier_appel", a_rappeler: "second_appel",
   personne_a_prevenir: "personne_a_prevenir" };
@@ -25,7 +26,10 @@ function say(text) {
   const feedback = document.getElementById("form-feedback");
   feedback.className = "flash";
   feedback.textContent = text;
+  return feedback;
 }
+
+const redraw = () => window.dispatchEvent(new CustomEvent("outreach:pulled"));  // from the tablet
 
 // The newest version of the call form this tablet holds: its version, and the needs it offers.
 async function callForm() {
@@ -43,16 +47,20 @@ async function recordCall(form, task, issue, needs = [], precision = "") {
   if (needs.length) data.besoins = needs;
   if (precision.trim()) data.precision = precision.trim();
   const now = new Date().toISOString();
-  await queue({ id: task.data.step_ids[step], form: "plan.appel", form_version: form?.version || 1,
+  const record = { id: task.data.step_ids[step], form: "plan.appel", form_version: form?.version || 1,
     title: form?.title || "Appel d'un plan d'alerte", recorded_at: now,
-    recorded_by: currentUser(), parent_id: null, base_revision: null, data });
+    recorded_by: currentUser(), parent_id: null, base_revision: null, data };
   const status = statusAfter(step, issue);
   await putKept("calls", { ...task, data: { ...task.data, status, needs,
     attempts: task.data.attempts + 1, last_call_at: now } });
-  say(`Appel enregistré : ${task.data.name}, ${STATUS_LABELS[status].toLowerCase()}.`);
-  await refreshStatus();
-  window.dispatchEvent(new CustomEvent("outreach:pulled"));  // redraw the lists from the tablet
-  sync();
+  const feedback = say(`Appel enregistré : ${task.data.name}, ${STATUS_LABELS[status].toLowerCase()}.`);
+  await saveWithUndo(record, feedback, {
+    undone: `Appel annulé : ${task.data.name}, rien n'est envoyé.`,
+    // The card as it was (the same step to call again); the outbox as it was is undo.js's.
+    onUndo: async () => { await putKept("calls", task); redraw(); },
+  });
+  redraw();
+  showSaved(feedback);
 }
 
 function line(text, number, label) {

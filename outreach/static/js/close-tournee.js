@@ -1,13 +1,24 @@
 // "Clore la tournée" on the tablet, online or offline alike: the closed tournée leaves through
 // the outbox as a change of its record (with the revision it was read at), its count made of
-// the rencontres the server has and those still waiting on this tablet.
-import { currentUser, getMeta, queue, waiting } from "./store.js";
+// the rencontres the server has and those still waiting on this tablet. The tablet remembers
+// the rounds it closed: their pages and the home page may be copies kept from before, offline.
+import { currentUser, getMeta, queue, setMeta, waiting } from "./store.js";
 import { refreshStatus } from "./status.js";
 import { sync } from "./sync.js";
 
 const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
+const closedKey = (id) => `closed:${id}`;
 
-export function wireClosing(form) {
+// A closed round's page offers neither new rencontres nor closing again.
+function showClosed(form, feedback) {
+  document.querySelectorAll("[data-open-tournee]").forEach((node) => { node.hidden = true; });
+  form.querySelectorAll("[data-closing]").forEach((node) => { node.hidden = true; });
+  const heading = form.closest("[data-close-section]")?.querySelector("h2");
+  if (heading) heading.textContent = "Tournée close";
+  feedback.className = "flash";
+}
+
+export async function wireClosing(form) {
   const tournee = JSON.parse(form.dataset.tournee);
   const feedback = document.getElementById("close-feedback");
   const input = form.elements.heure_retour;
@@ -33,10 +44,26 @@ export function wireClosing(form) {
       parent_id: null, base_revision: revision,
       data: { ...tournee.data, heure_retour: input.value, nombre_personnes: people },
     });
-    feedback.className = "flash";
+    await setMeta(closedKey(tournee.id), { heure_retour: input.value, people });
+    showClosed(form, feedback);
     feedback.textContent = `Tournée close : ${plural(people, "personne")} `
       + `rencontrée${people === 1 ? "" : "s"}.`;
     await refreshStatus();
     sync();
   });
+  // A page kept from before this tablet closed the round (offline): say it is closed.
+  const closed = await getMeta(closedKey(tournee.id));
+  if (closed) {
+    showClosed(form, feedback);
+    feedback.textContent = `Tournée close (retour ${closed.heure_retour}) : `
+      + `${plural(closed.people, "personne")} rencontrée${closed.people === 1 ? "" : "s"}.`;
+  }
+}
+
+// The home page's "En cours", maybe a copy from before: the rounds this tablet closed leave it.
+export async function forgetClosedRounds(section) {
+  const cards = [...section.querySelectorAll("[data-tournee-card]")];
+  const closed = await Promise.all(cards.map((card) => getMeta(closedKey(card.dataset.tourneeCard))));
+  cards.forEach((card, index) => { if (closed[index]) card.remove(); });
+  if (!section.querySelector("li")) section.hidden = true;
 }

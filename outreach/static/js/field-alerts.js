@@ -1,5 +1,8 @@
-// "Mes alertes": what became of the alerts this person raised, as the last pull told.
-import { kept } from "./store.js";
+// "Mes alertes": what became of the alerts this person raised, as the last pull told, each
+// with the person it is about — named from the tablet's own people (whom this agent may see,
+// as they may see them), never from the alert itself.
+import { element, personName } from "./dom.js";
+import { kept, offlinePeople } from "./store.js";
 
 const when = (iso) => new Date(iso).toLocaleString("fr-FR",
   { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
@@ -12,19 +15,22 @@ function describe(data) {
   return "Nouvelle : pas encore prise en charge";
 }
 
+function about(data, people) {
+  if (!data.person_id) return "personne non nommée";
+  const person = people.get(data.person_id);
+  return person ? personName(person) : "personne absente de cette tablette";
+}
+
 export async function showAlerts(section) {
-  const alerts = (await kept("alerts"))
-    .sort((a, b) => b.data.raised_at.localeCompare(a.data.raised_at));
+  const [alerts, known] = await Promise.all([kept("alerts"), offlinePeople()]);
+  const people = new Map(known.map(({ id, data }) => [id, data]));
+  alerts.sort((a, b) => b.data.raised_at.localeCompare(a.data.raised_at));
   const list = section.querySelector("[data-alert-list]");
   list.replaceChildren();
   for (const { data } of alerts) {
-    const item = document.createElement("li");
-    item.className = `card alert-${data.status}`;
-    const title = document.createElement("h3");
-    title.textContent = `${data.kind_label} — ${when(data.raised_at)}`;
-    const status = document.createElement("p");
-    status.textContent = describe(data);
-    item.append(title, status);
+    const item = element("li", null, { class: `card alert-${data.status}` });
+    item.append(element("h3", `${data.kind_label} — ${about(data, people)}`),
+      element("p", `Signalée le ${when(data.raised_at)}`), element("p", describe(data)));
     list.append(item);
   }
   section.hidden = alerts.length === 0;

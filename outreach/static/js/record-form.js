@@ -1,13 +1,14 @@
 // A form rendered from its definition, saved to the outbox whether online or not. The checks
 // mirror the server's (same definition, same French messages); the server checks again.
 import {
-  currentUser, fixRecord, formVersions, getMeta, rememberPlace, offlinePeople, queue, referenceLists, requeueCorrected,
+  currentUser, fixRecord, formVersions, getMeta, lastPlace, rememberPlace, offlinePeople, queue, referenceLists,
+  requeueCorrected,
 } from "./store.js";
 import { personName } from "./dom.js";
 import { drawForm } from "./form-render.js";
 import { offerPlaces } from "./places.js";
 import { FORMATS, ageProblem } from "./rules.js";
-import { guideNoAnswer, visitSaved } from "./visits.js";
+import { guideNoAnswer, isoDay, visitSaved } from "./visits.js";
 import { newId, sync } from "./sync.js";
 import { refreshStatus } from "./status.js";
 import { nearlyFull } from "./keep.js";
@@ -142,6 +143,14 @@ function parentId(form) {
   return new URLSearchParams(location.search).get("parent") || form.elements.parent?.value || null;
 }
 
+// The confirmation is where the person looks next, focused (read out: a live region) and in view,
+// not off-screen at the top of a long form.
+export function showSaved(feedback) {
+  if (!feedback.hasAttribute("tabindex")) feedback.tabIndex = -1;
+  feedback.focus({ preventScroll: true });
+  feedback.scrollIntoView({ block: "center" });
+}
+
 // "Fiche enregistrée", and from a tournée or a session, the way to its rencontres or accueils.
 function confirmSaved(form, id) {
   const feedback = document.getElementById("form-feedback");
@@ -154,6 +163,7 @@ function confirmSaved(form, id) {
     link.textContent = child.label;
     feedback.append(link);
   }
+  showSaved(feedback);
 }
 
 function fill(form, definition, data) {
@@ -224,6 +234,45 @@ function prefilled(definition) {
   return data;
 }
 
+// The day and the start of what is recorded: today and now, until the person says otherwise.
+const NOW_FIELDS = { date: "date", heure_depart: "time", heure_debut: "time" };
+
+// What a new record starts with, known without asking: today and now in those fields, and for a
+// rencontre from a tournée the place the team is at, else the tournée's secteur. A field already
+// filled keeps its value.
+function startValues(form, definition) {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  const data = {};
+  for (const field of definition.fields) {
+    if (NOW_FIELDS[field.key] !== field.type) continue;
+    data[field.key] = field.type === "date" ? isoDay(now) : `${pad(now.getHours())}:${pad(now.getMinutes())}`;
+  }
+  const parent = parentId(form);
+  const lieu = definition.fields.find((field) => field.type === "place");
+  if (parent && lieu && definition.parent === "maraude.tournee") {
+    // The secteur the server wrote is that of the tournée the page was drawn for.
+    const secteur = form.elements.parent?.value === parent ? form.dataset.parentSecteur : "";
+    const label = lastPlace(parent) || secteur;
+    if (label) data[lieu.key] = { label, lat: null, lon: null };
+  }
+  for (const key of Object.keys(data)) {
+    const input = form.elements[key] || form.elements[`${key}.label`];
+    if (input?.value) delete data[key];
+  }
+  return data;
+}
+
+// After a save, the form is empty again: what guided the last record goes with it (the "que
+// faire" of an absence), and the next one starts with what is known.
+function startAgain(form, definition) {
+  form.reset();
+  fill(form, definition, startValues(form, definition));
+  form.querySelectorAll(".notice-box").forEach((box) => { box.hidden = true; });
+  // Guidance follows the answers: let it read them again, now empty.
+  form.dispatchEvent(new Event("change", { bubbles: true }));
+}
+
 // A stored record being changed keeps its id, time and parent, and names the revision it was
 // read at: changed meanwhile by someone else, it comes back as a conflict, never overwritten.
 async function changedRecord(form, definition, data) {
@@ -245,7 +294,9 @@ export async function wireRecordForm(form) {
   await offerPlaces(form);
   // Opened from "Mes visites" (?personne=<id>) or "Mes permanences" (?site=…&date=…): those
   // answers are filled in already.
-  if (!refused && !form.dataset.recordId) fill(form, definition, prefilled(definition));
+  if (!refused && !form.dataset.recordId) {
+    fill(form, definition, { ...startValues(form, definition), ...prefilled(definition) });
+  }
   if (definition.key === "visite.visite") guideNoAnswer(form);
   if (refused) {
     fill(form, definition, refused.data);
@@ -282,8 +333,9 @@ export async function wireRecordForm(form) {
       parent_id: parentId(form), base_revision: null, data,
     });
     if (definition.key === "visite.visite") await visitSaved(data);
-    if (definition.key === "maraude.tournee") rememberPlace(data.secteur);
-    form.reset();
+    if (definition.key === "maraude.tournee") rememberPlace(data.secteur, id);
+    if (definition.parent === "maraude.tournee" && data.lieu) rememberPlace(data.lieu.label, parentId(form));
+    startAgain(form, definition);
     confirmSaved(form, id);
     await refreshStatus();
     sync();

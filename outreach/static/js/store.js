@@ -66,6 +66,60 @@ export async function waiting() {
   return (await database()).getAllFromIndex("outbox", "by_order");
 }
 
+// A record held while its "Annuler" shows (DESIGN §9): `held_until` (ms) is the tablet's own key,
+// never sent (sync.js sends only the protocol's keys). A hold ends by itself: a page closed
+// meanwhile loses nothing, the next sync sends it.
+const isHeld = (record, now = Date.now()) => Number(record?.held_until) > now;
+
+// What a sync may send now: the outbox, less the records held.
+export async function sendable() {
+  const now = Date.now();
+  return (await waiting()).filter((record) => !isHeld(record, now));
+}
+
+// When the first hold ends (ms), or null: a sync then sends what it kept back.
+export async function nextRelease() {
+  const ends = (await waiting()).filter((record) => isHeld(record)).map((r) => r.held_until);
+  return ends.length ? Math.min(...ends) : null;
+}
+
+// Save a record held until `until`; answers the outbox record it replaces (same id), if any.
+export async function queueHeld(record, until) {
+  const db = await database();
+  const tx = db.transaction("outbox", "readwrite");
+  const previous = await tx.store.get(record.id);
+  await Promise.all([tx.store.put({ ...record, queued_at: Date.now(), held_until: until }), tx.done]);
+  return previous || null;
+}
+
+// The hold ends now: the record may go at the next sync. Only the hold given (a record saved
+// again since keeps its own).
+export async function release(id, until) {
+  const db = await database();
+  const tx = db.transaction("outbox", "readwrite");
+  const record = await tx.store.get(id);
+  const work = [tx.done];
+  if (record && record.held_until === until) {
+    const { held_until: _ended, ...free } = record;
+    work.push(tx.store.put(free));
+  }
+  await Promise.all(work);
+}
+
+// "Annuler": the held record leaves the outbox, or the one it replaced comes back. Answers false
+// when it is too late (the hold is over: a sync may have sent it), and then changes nothing.
+export async function unqueue(id, until, previous = null) {
+  const db = await database();
+  const tx = db.transaction("outbox", "readwrite");
+  const record = await tx.store.get(id);
+  if (!record || record.held_until !== until || !isHeld(record)) {
+    await tx.done;
+    return false;
+  }
+  await Promise.all([previous ? tx.store.put(previous) : tx.store.delete(id), tx.done]);
+  return true;
+}
+
 export async function countWaiting() {
   return (await database()).count("outbox");
 }
@@ -178,13 +232,20 @@ export async function putKept(kind, item) {
   return (await database()).put(kind, item);
 }
 
-// The place a team is at, kept from one encounter to the next (a tournée's secteur to begin).
-export function rememberPlace(label) {
-  if (label) localStorage.setItem(`outreach-last-lieu-${currentUser()}`, label);
+// The place a team is at, kept from one encounter to the next of the same tournée (its secteur
+// to begin): last night's place is not tonight's.
+export function rememberPlace(label, tournee = null) {
+  if (label) localStorage.setItem(`outreach-last-lieu-${currentUser()}`, JSON.stringify({ label, tournee }));
 }
 
-export function lastPlace() {
-  return localStorage.getItem(`outreach-last-lieu-${currentUser()}`) || "";
+export function lastPlace(tournee = null) {
+  const kept = localStorage.getItem(`outreach-last-lieu-${currentUser()}`);
+  if (!kept) return "";
+  let place;
+  try { place = JSON.parse(kept); } catch { place = null; }
+  // Kept by an earlier version as the bare label: a place of no tournée.
+  if (!place || typeof place !== "object") place = { label: kept, tournee: null };
+  return (place.tournee || null) === (tournee || null) ? place.label || "" : "";
 }
 
 export async function getMeta(key) {

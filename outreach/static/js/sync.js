@@ -1,6 +1,6 @@
 // Sending the outbox (DESIGN §3, §4): in batches of 500, one sync at a time across tabs; each
 // result decides a record's fate; a network error or a 5xx keeps everything for a later try.
-import { countWaiting, getMeta, setMeta, settle, storePulled, waiting } from "./store.js";
+import { countWaiting, getMeta, nextRelease, sendable, setMeta, settle, storePulled } from "./store.js";
 import { refreshStatus, sayExpired } from "./status.js";
 
 const BATCH = 500;
@@ -9,6 +9,7 @@ const RETRY_CAP_MS = 5 * 60 * 1000;
 const REQUEST_TIMEOUT_MS = 30 * 1000;
 let failures = 0;
 let retryTimer = null;
+let releaseTimer = null;
 let running = null;
 let stopped = false;
 
@@ -45,6 +46,7 @@ export function sync() {
 export function stopSyncing(work) {
   stopped = true;
   clearTimeout(retryTimer);
+  clearTimeout(releaseTimer);
   if (navigator.locks) return navigator.locks.request("outreach-sync", work);
   return (running || Promise.resolve()).then(work, work);
 }
@@ -57,7 +59,7 @@ async function run() {
     window.dispatchEvent(new CustomEvent("outreach:pulled"));
     failures = 0;
     await setMeta("last_sync", new Date().toISOString());
-    return { sent };
+    return { sent, held: await syncAfterHolds() };
   } catch (error) {
     if (error instanceof SessionExpired) {
       sayExpired();
@@ -74,7 +76,7 @@ async function pushAll() {
   let token = await freshToken();
   let sent = 0;
   for (;;) {
-    const all = await waiting();
+    const all = await sendable();
     const batch = all.slice(0, BATCH);
     if (batch.length === 0) return sent;
     let answer = await post(batch, token, all.length);
@@ -145,6 +147,16 @@ function post(batch, token, waitingCount) {
 function timeout() {
   // Older Safari has no AbortSignal.timeout: there the browser's own limit applies.
   return AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined;
+}
+
+// Records held while their "Annuler" shows wait; a sync starts when the first hold ends, even if
+// the page that held it is gone. Answers whether any record is held.
+async function syncAfterHolds() {
+  const end = await nextRelease();
+  clearTimeout(releaseTimer);
+  if (end === null) return false;
+  releaseTimer = setTimeout(sync, Math.max(0, end - Date.now()) + 100);
+  return true;
 }
 
 function scheduleRetry() {

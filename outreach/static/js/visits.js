@@ -3,7 +3,7 @@
 // visit's notes. Also what a saved visite changes on the tablet before the server answers, and
 // what to do when a senior does not answer the door.
 import { element, longDay as shown, personName, phoneLink } from "./dom.js";
-import { kept, putKept } from "./store.js";
+import { formVersions, kept, putKept } from "./store.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const RHYTHM_DAYS = { hebdomadaire: 7, quinzaine: 14 };
@@ -25,6 +25,15 @@ export function nextDue(visitDay, rhythm, asked) {
   next.setDate(Math.min(day.getDate(), last));
   return isoDay(next);
 }
+
+// Only a visite that saw the senior moves the next one on, unless "Prochaine visite" was set
+// (outreach/visits.py): a senior not seen stays due. Null: the visite does not move it.
+export function movedTo(visitDay, rhythm, asked, seen) {
+  if (asked && asked > visitDay) return asked;
+  return seen ? nextDue(visitDay, rhythm, null) : null;
+}
+
+export const wasSeen = (data) => (data.personne_vue ?? "oui") === "oui";
 
 function endOfWeek(today) {
   const day = fromIso(today);
@@ -52,6 +61,12 @@ function card(visit, person, today) {
     item.append(line);
   }
   const last = data.last_visit;
+  if (last?.seen === false) {
+    // Said in the visite's own words ("Absente / pas de réponse", "Refus"): still to visit.
+    const answer = (last.shown || []).find(([label]) => label === "Personne vue")?.[1] || "Personne non vue";
+    item.append(element("p", `${answer} lors de la visite du ${shown(last.date)} : la visite reste à faire.`,
+      { class: "overdue not-seen" }));
+  }
   if (last) {
     const facts = (last.shown || []).map(([label, value]) => `${label} : ${value}`).join(" · ");
     item.append(element("p", `Dernière visite le ${shown(last.date)}${last.by ? ` par ${last.by}` : ""} : ${facts}`,
@@ -91,14 +106,37 @@ export async function showVisits(section) {
   }
 }
 
-// A visite saved on the tablet moves its senior's next visit at once, as the server will.
+// The last visit's facts as the server sends them (outreach/working_set.py): label and value.
+const LAST_VISIT_FIELDS = ["mode", "personne_vue", "etat_general", "besoins", "alerte", "notes"];
+
+async function facts(data) {
+  const definition = (await formVersions("visite.visite")).at(-1);
+  const shown = [];
+  for (const field of definition?.fields || []) {
+    const value = data[field.key];
+    if (!LAST_VISIT_FIELDS.includes(field.key) || value === undefined || value === null
+        || (field.key === "alerte" && value === "aucune")) continue;
+    const labels = new Map((field.choices || []).map((choice) => [choice.value, choice.label]));
+    shown.push([field.label, [].concat(value).map((v) => labels.get(v) ?? v).join(", ")]);
+  }
+  if (!definition && data.notes) shown.push(["Notes", data.notes]);
+  return shown;
+}
+
+// A visite saved on the tablet changes its senior's card at once, as the server will: the next
+// visit moves on only if the senior was seen (or the next visit was set); the last visit is this one.
 export async function visitSaved(data) {
   if (!data.personne || !data.date) return;
+  const seen = wasSeen(data);
+  const shownFacts = await facts(data);
   for (const visit of await kept("visits")) {
     if (visit.data.person_id !== data.personne) continue;
-    const next = nextDue(data.date, visit.data.rhythm, data.prochaine_visite);
-    await putKept("visits", { ...visit, data: { ...visit.data, next_due: next,
-      last_visit: { date: data.date, by: "vous", shown: data.notes ? [["Notes", data.notes]] : [] } } });
+    const next = movedTo(data.date, visit.data.rhythm, data.prochaine_visite, seen);
+    const before = visit.data.last_visit;
+    const latest = !before?.date || data.date >= before.date;
+    await putKept("visits", { ...visit, data: { ...visit.data,
+      next_due: next && latest ? next : visit.data.next_due,
+      last_visit: latest ? { date: data.date, by: "vous", seen, shown: shownFacts } : before } });
   }
 }
 
