@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,6 +103,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def local_time(moment: datetime, pattern: str) -> str:
         """Write a stored (UTC) moment in the CCAS's own time zone."""
         return moment.astimezone(zone).strftime(pattern)
+
+    @app.template_filter("date_fr")
+    def french_date(day: date | str | None) -> str:
+        """Write a day as a person reads it, JJ/MM/AAAA (a stored day is YYYY-MM-DD)."""
+        if not day:
+            return ""
+        if isinstance(day, str):
+            day = date.fromisoformat(day[:10])
+        return day.strftime("%d/%m/%Y")
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

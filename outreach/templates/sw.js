@@ -150,7 +150,7 @@ async function askPagesToSync() {
 function offlinePage() {
   return notice(503, "Hors ligne", `<p>Cette page n'est pas gardée sur cette tablette : elle n'a
 pas encore été ouverte avec le réseau, ou la personne qui l'avait ouverte s'est déconnectée.</p>
-<p><a href="/">Retour à l'accueil</a> · <a href="/connexion">Se connecter</a> (avec le réseau)</p>`);
+<p><a href="/">Retour à ma page</a> · <a href="/connexion">Se connecter</a> (avec le réseau)</p>`);
 }
 
 function loggedOutPage() {

@@ -13,6 +13,7 @@ import { showAppointments, showSessions, wirePlannedSession } from "./permanence
 import { showKnownPeople } from "./known-people.js";
 import { forgetClosedRounds, wireClosing } from "./close-tournee.js";
 import { showCallSummary, showCalls } from "./calls.js";
+import { wireMenu } from "./menu.js";
 
 const RECHECK_MS = 60 * 1000;
 
@@ -69,6 +70,7 @@ function wireTriggers() {
   setInterval(() => { if (navigator.onLine) sync(); }, RECHECK_MS);
 }
 
+wireMenu();
 if (currentUser()) {
   const form = document.querySelector("form[data-offline-form]");
   if (form) wirePlannedSession(form);
@@ -95,7 +97,9 @@ if (currentUser()) {
   guardLogout();
   protectStorage();
   wireTriggers();
-  refreshStatus().then(() => sync());
+  // "settled": the first sync is done and the lists are drawn again (what tests wait for).
+  refreshStatus().then(() => sync()).then(redraw)
+    .finally(() => { document.body.dataset.settled = "1"; });
   registerWorker();
 } else {
   // A page reached with nobody logged in (the login page): no one's pages stay kept, whether

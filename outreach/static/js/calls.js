@@ -3,7 +3,7 @@
 // réponse — and goes to the outbox as a `plan.appel` record whose id the task and the step fix:
 // the same call saved twice stays one record, here and on the server (outreach/alert_plans.py).
 // An outcome can be taken back for a few seconds ("Annuler", undo.js): the card is as it was.
-import { element, phoneLink } from "./dom.js";
+import { element, frenchDate, phoneLink } from "./dom.js";
 import { currentUser, formVersions, kept, putKept } from "./store.js";
 import { showSaved } from "./record-form.js";
 import { saveWithUndo } from "./undo.js";
@@ -122,7 +122,7 @@ function card(form, task) {
   const last = data.last_visit;
   if (last) {
     const facts = (last.shown || []).map(([label, value]) => `${label} : ${value}`).join(" · ");
-    item.append(element("p", `Dernière visite le ${last.date}${last.by ? ` par ${last.by}` : ""} : ${facts}`, { class: "last-visit" }));
+    item.append(element("p", `Dernière visite le ${frenchDate(last.date)}${last.by ? ` par ${last.by}` : ""} : ${facts}`, { class: "last-visit" }));
   }
   item.append(outcomeButtons(form, task));
   return item;

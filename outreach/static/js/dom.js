@@ -18,6 +18,9 @@ export const longDay = (day) => new Date(`${day}T12:00:00`).toLocaleDateString("
   weekday: "long", day: "numeric", month: "long",
 });
 
+// "26/11/2026" for a day written YYYY-MM-DD (or a moment that starts with one): never the raw form.
+export const frenchDate = (day) => (day ? day.slice(0, 10).split("-").reverse().join("/") : "");
+
 // A phone number that calls when touched, read out with what it is for.
 export function phoneLink(number, label) {
   const link = element("a", number, { href: `tel:${number.replace(/[^\d+]/g, "")}` });

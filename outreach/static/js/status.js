@@ -10,10 +10,12 @@ export async function refreshStatus() {
   element.querySelector("[data-pending]").textContent =
     count === 0 ? "Aucune fiche en attente" : `${count} fiche${count > 1 ? "s" : ""} en attente`;
   const last = await getMeta("last_sync");
+  // Short words, so that the status keeps to two lines beside its button on a phone.
+  const moment = new Date(last);
   element.querySelector("[data-last-sync]").textContent = last
-    ? `Dernière synchronisation : ${new Date(last).toLocaleString("fr-FR",
-      { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" })}`
-    : "Dernière synchronisation : —";
+    ? `Synchronisé le ${moment.toLocaleDateString("fr-FR", { day: "2-digit", month: "2-digit" })}`
+      + ` à ${moment.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" })}`
+    : "Pas encore synchronisé";
   element.querySelector("[data-network]").textContent = navigator.onLine ? "" : " · Hors ligne";
 }
 
