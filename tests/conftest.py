@@ -146,7 +146,13 @@ def add_user(app, login: str, role: str, active: bool = True) -> int:
 
 
 def assert_not_on_disk(path: str, words: list[bytes]) -> None:
-    """Assert no word is left in a SQLite database file, nor in its write-ahead log."""
+    """Assert no word is left in a SQLite database file, nor in its write-ahead log.
+
+    On PostgreSQL the files belong to the server and removed rows stay until VACUUM: the
+    erasure from PostgreSQL's files is not checked here (README, "PostgreSQL").
+    """
+    if on_postgresql:
+        return
     for suffix in ("", "-wal"):
         try:
             content = open(path + suffix, "rb").read()
