@@ -46,6 +46,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = settings.secret_key(app.instance_path)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url(app.instance_path)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if app.config["PROXY_COUNT"] > 0:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

@@ -121,12 +121,14 @@ def write_extract(session: Session, year: int, zone: tzinfo, path: Path, labels_
 def _rencontres_by_month_and_secteur(session: Session, period: Period) -> list[dict]:
     tournee = aliased(Fact)
     month = month_of(session, Fact.day)
+    # One expression in both places: PostgreSQL matches the GROUP BY to the column only when
+    # they share their bound parameter.
+    secteur = func.coalesce(tournee.kind, "Sans tournée")
     rows = session.execute(
-        select(month, func.coalesce(tournee.kind, "Sans tournée"), func.count(),
-               func.sum(Fact.people))
+        select(month, secteur, func.count(), func.sum(Fact.people))
         .join(record, record.c.id == Fact.record_id)
         .join(tournee, tournee.record_id == record.c.parent_id, isouter=True)
         .where(Fact.form == "maraude.rencontre", Fact.day >= period.start,
                Fact.day <= period.end)
-        .group_by(month, func.coalesce(tournee.kind, "Sans tournée"))).all()
+        .group_by(month, secteur)).all()
     return [{"mois": m, "secteur": s, "rencontres": n, "personnes": p} for m, s, n, p in rows]

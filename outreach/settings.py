@@ -25,6 +25,18 @@ SETTINGS = (
         "instance folder, created on first start.",
     ),
     Setting(
+        "OUTREACH_DB_POOL_SIZE",
+        "10",
+        "PostgreSQL only: connections each app server keeps open (one per `outreach run` "
+        "thread, 8 by default, and room for the follow-up); as many again may open at a peak.",
+    ),
+    Setting(
+        "OUTREACH_DB_POOL_RECYCLE_SECONDS",
+        "1800",
+        "PostgreSQL only: a connection older than this is replaced before use (a firewall or "
+        "pgbouncer closing idle connections); each is also checked before use (pre-ping).",
+    ),
+    Setting(
         "OUTREACH_SECRET_KEY",
         None,
         "Key that signs session cookies and CSRF tokens; default: generated once and kept in "
@@ -109,6 +121,15 @@ def secret_key(instance: str) -> str:
         with os.fdopen(fd, "w") as file:
             file.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def engine_options(url: str) -> dict:
+    """Return SQLAlchemy's engine options for the database at `url` (a pool on PostgreSQL)."""
+    if url.startswith("sqlite"):
+        return {}
+    size = int(read("OUTREACH_DB_POOL_SIZE"))
+    return {"pool_size": size, "max_overflow": size, "pool_pre_ping": True,
+            "pool_recycle": int(read("OUTREACH_DB_POOL_RECYCLE_SECONDS"))}
 
 
 def database_url(instance: str) -> str:

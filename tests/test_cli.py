@@ -13,6 +13,7 @@ from sqlalchemy import select
 from outreach.cli import main
 from outreach.db import db
 from outreach.models import AuditEvent, Record, User
+from tests.conftest import on_postgresql, sqlite_only
 
 COMMANDS = [
     ["run"], ["init-db"], ["demo"], ["backup"], ["user"], ["user", "create"], ["user", "list"],
@@ -161,6 +162,7 @@ def test_run_creates_the_database_and_serves_with_waitress(tmp_path):
         server.wait(10)
 
 
+@sqlite_only
 def test_backup_copies_the_live_database(app, runner, tmp_path):
     invoke(runner, "user", "create", "--login", "lea", "--password", "un-long-secret",
            "--role", "visiteur")
@@ -173,3 +175,11 @@ def test_backup_copies_the_live_database(app, runner, tmp_path):
         assert copy.execute("SELECT login FROM user_account").fetchall() == [("lea",)]
     again = invoke(runner, "backup", str(target))
     assert again.exit_code == 1 and "existe déjà" in again.output
+
+
+@pytest.mark.skipif(not on_postgresql, reason="PostgreSQL's answer")
+def test_backup_on_postgresql_says_to_use_pg_dump_and_writes_nothing(app, runner, tmp_path):
+    target = tmp_path / "copie.db"
+    result = invoke(runner, "backup", str(target))
+    assert result.exit_code == 1 and "pg_dump" in result.output
+    assert not target.exists()
