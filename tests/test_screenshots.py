@@ -50,3 +50,27 @@ def test_each_role_s_first_screen(demo_app, live_server, browser, login, path, h
         page.screenshot(path=str(SHOTS / f"{login}-{name}.png"))
     finally:
         context.close()
+
+
+def test_a_rencontre_rapide_on_a_phone(demo_app, live_server, browser):
+    """A group of three given two things, saved once, "Annuler" still offered: on a phone."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/connexion")
+        page.get_by_label("Identifiant").fill("maraude")
+        page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
+        page.goto(f"{live_server.url}/saisie/maraude.rencontre/rapide")
+        page.get_by_role("button", name="3", exact=True).click()
+        given = page.locator("[data-prestation]")
+        given.nth(0).click()
+        given.nth(1).click()
+        page.get_by_label("Lieu").fill("Parvis de la gare")
+        page.get_by_role("button", name="Enregistrer").click()
+        expect(page.get_by_text("Fiche enregistrée : 3 personnes")).to_be_visible()
+        expect(page.get_by_role("button", name="Annuler")).to_be_visible()
+        page.screenshot(path=str(SHOTS / "maraude-rencontre-rapide-telephone.png"))
+    finally:
+        context.close()
