@@ -294,6 +294,28 @@ def browser(playwright_instance):
     browser.close()
 
 
+# The sizes the field screens are tried at (issue 15): a tablet held upright, and a phone.
+VIEWPORTS = {"tablette": {"width": 820, "height": 1180}, "telephone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def screen(request, browser):
+    """A page in its own context, at a tablet's or a phone's size."""
+    context = browser.new_context(locale="fr-FR", viewport=VIEWPORTS[request.param])
+    yield context.new_page()
+    context.close()
+
+
+def stored_records(app, form: str) -> list:
+    """Return the server's records of a form, detached from the session."""
+    from outreach.models import Record
+
+    with app.app_context():
+        found = list(db.session.scalars(select(Record).where(Record.form == form)))
+        db.session.expunge_all()
+        return found
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="fr-FR")

@@ -10,37 +10,23 @@ from sqlalchemy import select
 
 from outreach import planning
 from outreach.db import db
-from outreach.models import CallTask, Record
-from tests.conftest import add_user, wait_until
+from outreach.models import CallTask
+from tests.conftest import add_user, stored_records, wait_until
 from tests.sync_helpers import Tablet, item
 from tests.test_offline import log_in
 from tests.test_plans import open_plan, registration
 from tests.test_visits_browser import senior
 
 pytestmark = pytest.mark.browser
-VIEWPORTS = {"tablette": {"width": 820, "height": 1180}, "telephone": {"width": 390, "height": 844}}
 QUICK = "/saisie/maraude.rencontre/rapide"
 WAITING = "import('/static/js/store.js').then((store) => store.countWaiting())"
 
-
-@pytest.fixture(params=list(VIEWPORTS))
-def screen(request, browser):
-    context = browser.new_context(locale="fr-FR", viewport=VIEWPORTS[request.param])
-    yield context.new_page()
-    context.close()
 
 
 def expect_pressed(button) -> None:
     """Assert a toggle button shows as chosen."""
     expect(button).to_have_attribute("aria-pressed", "true")
 
-
-def records(app, form: str) -> list[Record]:
-    """Return the server's records of a form."""
-    with app.app_context():
-        found = list(db.session.scalars(select(Record).where(Record.form == form)))
-        db.session.expunge_all()
-        return found
 
 
 def test_a_group_is_one_rencontre_and_annuler_keeps_it_off_the_server(app, live_server, screen):
@@ -71,7 +57,7 @@ def test_a_group_is_one_rencontre_and_annuler_keeps_it_off_the_server(app, live_
     # While "Annuler" shows, a sync sends nothing; "Annuler" takes it off the tablet.
     result = page.evaluate("window.outreach.sync()")
     assert (result["sent"], result["held"]) == (0, True)
-    assert records(app, "maraude.rencontre") == []
+    assert stored_records(app, "maraude.rencontre") == []
     undo.click()
     expect(feedback).to_contain_text("Rencontre annulée : rien n'est envoyé.")
     expect(undo).to_be_hidden()
@@ -81,14 +67,14 @@ def test_a_group_is_one_rencontre_and_annuler_keeps_it_off_the_server(app, live_
     expect_pressed(count.get_by_role("button", name="3", exact=True))
     expect_pressed(given.get_by_role("button", name="Boisson chaude"))
     page.evaluate("window.outreach.sync()")
-    assert records(app, "maraude.rencontre") == []
+    assert stored_records(app, "maraude.rencontre") == []
 
     # Saved again and not taken back: once "Annuler" goes, exactly one record reaches the server.
     page.get_by_role("button", name="Enregistrer").click()
     expect(undo).to_be_visible()
     expect(undo).to_be_hidden()
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    [rencontre] = records(app, "maraude.rencontre")
+    [rencontre] = stored_records(app, "maraude.rencontre")
     data = rencontre.data
     assert (data["nombre_personnes"], sorted(data["prestations"]), data["lieu"]["label"]) \
         == (3, ["boisson_chaude", "duvet"], "Parvis de la gare")
@@ -123,7 +109,7 @@ def test_a_call_outcome_taken_back_puts_the_card_back_and_sends_nothing(app, liv
     expect(page.locator("#sync-status")).to_contain_text("Aucune fiche en attente")
     assert page.evaluate(WAITING) == 0
     page.evaluate("window.outreach.sync()")
-    assert records(app, "plan.appel") == []
+    assert stored_records(app, "plan.appel") == []
     with app.app_context():
         assert list(db.session.scalars(select(CallTask.status))) == ["a_appeler"]
 
@@ -173,7 +159,7 @@ def test_after_a_save_the_confirmation_is_in_view_and_the_next_record_starts_pre
     expect(page.get_by_label("Date", exact=True)).to_have_value(today)
     expect(page.get_by_role("radio", name="Absente / pas de réponse")).not_to_be_checked()
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    [visit] = records(app, "visite.visite")
+    [visit] = stored_records(app, "visite.visite")
     assert (visit.data["date"], visit.data["alerte"]) == (today, "absence_reponse")
 
 

@@ -8,13 +8,12 @@ from sqlalchemy import select
 
 from outreach.db import db
 from outreach.models import AlertPlan
-from tests.conftest import AuthActions, add_user, wait_until
+from tests.conftest import VIEWPORTS, AuthActions, add_user, wait_until
 from tests.sync_helpers import Tablet, item
 from tests.test_offline import log_in
 from tests.test_plans import REGISTRATION, calls_of, open_plan, outcome
 
 pytestmark = pytest.mark.browser
-VIEWPORTS = {"tablette": {"width": 820, "height": 1180}, "telephone": {"width": 390, "height": 844}}
 SYNCED = "window.outreach.sync().then((result) => result.sent === 0)"
 
 

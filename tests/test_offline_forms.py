@@ -11,10 +11,9 @@ from sqlalchemy import select
 from outreach.catalog import reference_values
 from outreach.db import db
 from outreach.forms import FORMS_DIR, FormRegistry, load_definitions
-from outreach.models import Record
 from sync.push import Actor, apply_push
 from sync.schema import record_conflict
-from tests.conftest import add_user, wait_until
+from tests.conftest import add_user, stored_records, wait_until
 from tests.test_offline import FORM, fill_tournee, log_in, ready_offline
 
 pytestmark = pytest.mark.browser
@@ -36,12 +35,6 @@ def deploy_tournee_version_2(app, folder):
     with app.app_context():
         app.extensions["outreach.forms"] = FormRegistry(load_definitions(folder), reference_values)
 
-
-def stored(app, form="maraude.tournee"):
-    with app.app_context():
-        found = list(db.session.scalars(select(Record).where(Record.form == form)))
-        db.session.expunge_all()
-        return found
 
 
 def test_a_form_changed_while_away_opens_offline_in_its_newest_version(
@@ -77,7 +70,7 @@ def test_a_form_changed_while_away_opens_offline_in_its_newest_version(
     page.context.set_offline(False)
     page.evaluate("window.outreach.sync()")
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    [record] = stored(app)
+    [record] = stored_records(app, "maraude.tournee")
     assert record.form_version == 2
     assert record.data["benevoles"] == 3
 
@@ -92,7 +85,7 @@ def test_a_stored_record_is_changed_and_a_change_made_meanwhile_becomes_a_confli
     fill_tournee(page, "Gare et quais")
     page.evaluate("window.outreach.sync()")  # waits for the sync the save started
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    [record] = stored(app)
+    [record] = stored_records(app, "maraude.tournee")
 
     # Changed from "Vos dernières fiches": the same record, one revision further.
     page.goto(live_server.url)
@@ -104,7 +97,7 @@ def test_a_stored_record_is_changed_and_a_change_made_meanwhile_becomes_a_confli
     expect(page.locator("#form-feedback")).to_contain_text("Fiche enregistrée.")
     page.evaluate("window.outreach.sync()")  # waits for the sync the save started
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    [changed] = stored(app)
+    [changed] = stored_records(app, "maraude.tournee")
     assert (changed.id, changed.revision, changed.data["secteur"]) == (record.id, 2, "Centre-ville")
     assert changed.recorded_by == lea
 
@@ -126,7 +119,7 @@ def test_a_stored_record_is_changed_and_a_change_made_meanwhile_becomes_a_confli
     page.context.set_offline(False)
     page.evaluate("window.outreach.sync()")
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    [kept] = stored(app)
+    [kept] = stored_records(app, "maraude.tournee")
     assert (kept.revision, kept.data["secteur"]) == (3, "Nord")
     with app.app_context():
         conflict = db.session.execute(select(record_conflict)).mappings().one()
@@ -145,7 +138,7 @@ def test_a_rencontre_rapide_is_saved_offline_in_a_few_taps_under_its_tournee(
     fill_tournee(page, "Gare et quais")
     page.evaluate("window.outreach.sync()")  # waits for the sync the save started
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    [tournee] = stored(app)
+    [tournee] = stored_records(app, "maraude.tournee")
 
     # In the cold, with no network: the count, what was given, one save, and the encounter is kept.
     # (Issue 15: each prestation tapped used to save an encounter of its own.)
@@ -169,7 +162,8 @@ def test_a_rencontre_rapide_is_saved_offline_in_a_few_taps_under_its_tournee(
     expect(page.get_by_role("button", name="Annuler")).to_be_hidden()  # the last one goes
     page.evaluate("window.outreach.sync()")
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
-    quick = sorted(stored(app, "maraude.rencontre"), key=lambda r: r.data["nombre_personnes"])
+    quick = sorted(stored_records(app, "maraude.rencontre"),
+                   key=lambda r: r.data["nombre_personnes"])
     assert [(r.parent_id, r.data["nombre_personnes"], r.data["prestations"], r.data["niveau"],
              r.data["lieu"]["label"]) for r in quick] == [
         (tournee.id, 1, ["duvet"], "anonyme", "Gare et quais"),

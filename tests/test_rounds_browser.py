@@ -11,40 +11,26 @@ from sqlalchemy import select
 from outreach import planning
 from outreach.db import db
 from outreach.home import today as ccas_today
-from outreach.models import Record, ReferenceItem, VisitAssignment
+from outreach.models import ReferenceItem, VisitAssignment
 from outreach.permanences import plan, record_id
-from tests.conftest import add_user, wait_until
+from tests.conftest import add_user, stored_records, wait_until
 from tests.sync_helpers import Tablet, item
 from tests.test_offline import log_in, ready_offline
 from tests.test_visits_browser import VISIT_FORM, senior
 
 pytestmark = pytest.mark.browser
-VIEWPORTS = {"tablette": {"width": 820, "height": 1180}, "telephone": {"width": 390, "height": 844}}
 SENT = "window.outreach.sync().then((result) => result.sent === 0)"
 
 
-@pytest.fixture(params=VIEWPORTS, ids=list(VIEWPORTS))
-def device(request, browser):
-    """A page in its own context, at a tablet's or a phone's size."""
-    context = browser.new_context(locale="fr-FR", viewport=VIEWPORTS[request.param])
-    yield context.new_page()
-    context.close()
-
-
-def records(app, form: str) -> list[Record]:
-    with app.app_context():
-        found = list(db.session.scalars(select(Record).where(Record.form == form)))
-        db.session.expunge_all()
-        return found
 
 
 # --- Finding 2: a visite where the senior was not seen -------------------------------------------
 
 
 def test_a_senior_not_seen_stays_en_retard_and_shows_absente_offline_and_in_the_planning(
-    app, live_server, device, browser
+    app, live_server, screen, browser
 ):
-    page = device
+    page = screen
     vera = add_user(app, "vera", "visiteur")
     claire = add_user(app, "claire", "coordinateur")
     jeanne = senior(app, claire, "Jeanne", "Martin", adresse="12 rue des Lilas")
@@ -101,9 +87,9 @@ def test_a_senior_not_seen_stays_en_retard_and_shows_absente_offline_and_in_the_
 
 
 def test_a_saved_permanence_offers_reprendre_and_is_one_session_on_the_server(
-    app, live_server, device
+    app, live_server, screen
 ):
-    page = device
+    page = screen
     sophie = add_user(app, "sophie", "travailleur_social")
     claire = add_user(app, "claire", "coordinateur")
     with app.app_context():
@@ -142,7 +128,7 @@ def test_a_saved_permanence_offers_reprendre_and_is_one_session_on_the_server(
 
     page.context.set_offline(False)
     wait_until(page, SENT)
-    [held] = records(app, "permanence.session")
+    [held] = stored_records(app, "permanence.session")
     assert (held.id, held.data["intervenants"]) == (session_id, "Sophie et Marc")
 
     # Online after the sync (the outbox empty): the server says it is held; offline too.
@@ -157,14 +143,14 @@ def test_a_saved_permanence_offers_reprendre_and_is_one_session_on_the_server(
     sessions.get_by_role("link", name="Reprendre").click()
     expect(page.locator("form[data-form=\"permanence.accueil\"]")).to_be_visible()
     assert f"parent={session_id}" in page.url
-    assert len(records(app, "permanence.session")) == 1
+    assert len(stored_records(app, "permanence.session")) == 1
 
 
 # --- Finding 4: a closed tournée leaves "En cours" ---------------------------------------------
 
 
-def test_a_closed_tournee_leaves_en_cours_offline_and_after_the_sync(app, live_server, device):
-    page = device
+def test_a_closed_tournee_leaves_en_cours_offline_and_after_the_sync(app, live_server, screen):
+    page = screen
     add_user(app, "lea", "maraude")
     with app.app_context():
         day = ccas_today().isoformat()
@@ -199,7 +185,7 @@ def test_a_closed_tournee_leaves_en_cours_offline_and_after_the_sync(app, live_s
     # Synced and reloaded: gone from the server's "En cours"; its page closed; offline still.
     page.context.set_offline(False)
     wait_until(page, SENT)
-    [closed] = records(app, "maraude.tournee")
+    [closed] = stored_records(app, "maraude.tournee")
     assert closed.data["heure_retour"] == "23:10"
     page.reload()
     expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
