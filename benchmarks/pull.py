@@ -77,9 +77,9 @@ def engine_pull(instance: Path, login_name: str, cursor: str | None, runs: int) 
 
     os.environ["OUTREACH_INSTANCE_PATH"] = str(instance)
     from outreach import create_app
-    from outreach.catalog import offline_forms, offline_reference
-    from outreach.db import db
-    from outreach.models import User
+    from outreach.core.catalog import offline_forms, offline_reference
+    from outreach.core.db import db
+    from outreach.core.models import User
     from sync.pull import build_pull
     from sync.push import Actor
 

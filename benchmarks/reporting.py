@@ -88,8 +88,8 @@ def generate(year: int, records: int, people: list[str], seniors: list[str], rng
 def build(folder: Path, records: int, year: int) -> tuple[int, float]:
     """Make the database: schema, one user, people, two years of records; return (rows, s)."""
     from outreach import create_app
-    from outreach.db import db, upgrade_schema
-    from outreach.models import ReferenceItem, User
+    from outreach.core.db import db, upgrade_schema
+    from outreach.core.models import ReferenceItem, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
                       "SECRET_KEY": "benchmark"})
@@ -142,9 +142,11 @@ def measure(folder: Path, args, stored: int, generated: float) -> dict:
     from flask import session
     from flask_login import login_user
 
-    from outreach import create_app, facts, sessions
-    from outreach.db import db
-    from outreach.models import User
+    from outreach import create_app
+    from outreach.core import sessions
+    from outreach.core.db import db
+    from outreach.core.models import User
+    from outreach.figures import facts
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
                       "SECRET_KEY": "benchmark"})

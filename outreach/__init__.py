@@ -10,7 +10,29 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import settings
+from outreach import (
+    admin,
+    alerts,
+    demo,
+    fiches,
+    figures,
+    fixes,
+    maraude,
+    people,
+    permanences,
+    register,
+    visits,
+)
+from outreach.core import api, auth, catalog, db, errors, pwa, security, settings
+from outreach.core.extensions import csrf
+from outreach.core.forms import FORMS_DIR
+from outreach.core.menu import menu
+from outreach.core.roles import ROLES
+
+# Every feature, each wiring itself into the app (its pages, its commands); the order is the
+# order their blueprints are registered and their sections drawn when two share a place.
+FEATURES = (fiches, maraude, visits, permanences, alerts, people, register, figures, fixes,
+            admin, demo)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -21,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         SECRET_KEY=None,
         SQLALCHEMY_DATABASE_URI=None,
-        FORMS_DIR=os.path.join(app.root_path, "forms"),
+        FORMS_DIR=str(FORMS_DIR),
         LOGIN_ATTEMPTS_PER_MINUTE=int(settings.read("OUTREACH_LOGIN_ATTEMPTS_PER_MINUTE")),
         SESSION_HOURS=float(settings.read("OUTREACH_SESSION_HOURS")),
         PROXY_COUNT=int(settings.read("OUTREACH_PROXY_COUNT")),
@@ -54,33 +76,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.json.ensure_ascii = False
 
-    from . import (
-        admin,
-        alerts,
-        api,
-        auth,
-        catalog,
-        dashboard,
-        db,
-        entry,
-        errors,
-        fixes,
-        form_admin,
-        home,
-        journal,
-        maraude,
-        people,
-        permanences,
-        planning,
-        plans,
-        pwa,
-        records,
-        register,
-        rights,
-        security,
-    )
-    from .extensions import csrf
-
     db.init_app(app)
     catalog.init_app(app)
     errors.init_app(app)
@@ -89,13 +84,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # (401), not that its token is missing.
     auth.init_app(app)
     csrf.init_app(app)
-    for blueprint in (home.bp, entry.bp, records.bp, admin.bp,
-                      fixes.bp, fixes.quarantine_bp, fixes.conflicts_bp, people.bp, alerts.bp,
-                      planning.bp, maraude.bp, permanences.bp, form_admin.bp, register.bp,
-                      plans.bp, plans.calls_bp, dashboard.bp, journal.bp, rights.bp):
-        app.register_blueprint(blueprint)
     api.init_app(app)
     pwa.init_app(app)
+    for feature in FEATURES:
+        feature.init_app(app)
 
     # A global, not a context value: the field macros are imported without the page's context.
     app.jinja_env.globals["place_names"] = catalog.place_names
@@ -118,9 +110,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.context_processor
     def template_globals() -> dict[str, Any]:
         """Give every template the role names."""
-        from .roles import ROLES
-
-        return {"ROLES": ROLES, "offline_pages": catalog.offline_pages,
+        return {"ROLES": ROLES, "offline_pages": catalog.offline_pages, "menu": menu,
                 "COORDINATION_PHONE": app.config["COORDINATION_PHONE"]}
 
     return app

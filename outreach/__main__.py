@@ -1,3 +1,3 @@
-from .cli import main
+from outreach.cli import main
 
 main()

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import sys
+import sqlite3
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
+import waitress
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 from sqlalchemy import select
 
-from . import accounts, create_app
-from .db import db, upgrade_schema
-from .models import User
-
-
-class CommandError(click.ClickException):
-    """A refusal: one French line on stderr, exit status 1, nothing changed."""
-
-    def show(self, file=None) -> None:
-        """Print the refusal in French."""
-        click.echo(f"Erreur : {self.message}", file=file or sys.stderr)
-
+from outreach import create_app, figures
+from outreach.core import accounts, audit
+from outreach.core.db import db, upgrade_schema
+from outreach.core.errors import CommandError
+from outreach.core.models import User
+from outreach.demo import use_demo_settings
+from outreach.people import retention
+from outreach.register import erase_withdrawn, withdrawn_before
 
 main = FlaskGroup(
     create_app=create_app,
@@ -39,8 +39,6 @@ main.add_command(routes_command)
 @with_appcontext
 def run(host: str, port: int, threads: int, debug: bool) -> None:
     """Start the server (creates or updates the database first)."""
-    from .demo import use_demo_settings
-
     upgrade_schema()
     _sum_up_figures()
     app = current_app._get_current_object()
@@ -51,7 +49,6 @@ def run(host: str, port: int, threads: int, debug: bool) -> None:
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=True)
         return
-    import waitress
 
     waitress.serve(app, host=host, port=port, threads=threads, ident="outreach")
 
@@ -71,11 +68,6 @@ def run(host: str, port: int, threads: int, debug: bool) -> None:
 def purge(registre_apres_jours: int, personnes_apres_mois: int | None,
           journaux_apres_mois: int | None, dry_run: bool) -> None:
     """Erase what the retention rules no longer keep (run it every day)."""
-    from datetime import date
-
-    from . import retention
-    from .register import erase_withdrawn, withdrawn_before
-
     months = current_app.config["PERSON_RETENTION_MONTHS"] if personnes_apres_mois is None \
         else personnes_apres_mois
     log_months = current_app.config["LOG_RETENTION_MONTHS"] if journaux_apres_mois is None \
@@ -119,34 +111,6 @@ def _say_logs(counts: dict[str, int], limit, done: str) -> None:
     click.echo(f"Journaux d'avant le {limit:%d/%m/%Y} : {told} ligne(s) {done}.")
 
 
-@main.command("export-anonyme",
-              help="Écrit l'extrait anonymisé d'une année (SQLite + metadata.json pour Datasette).")
-@click.option("--annee", required=True, type=int, help="L'année à extraire.")
-@click.argument("file", type=click.Path(dir_okay=False))
-@with_appcontext
-def export_anonymous(annee: int, file: str) -> None:
-    """Write a year's anonymised extract for an observatoire (counts only, small ones hidden)."""
-    from pathlib import Path
-    from zoneinfo import ZoneInfo
-
-    from .anonymous import write_extract
-    from .dashboard import value_labels
-    from .models import AuditEvent
-
-    path = Path(file)
-    if not path.parent.is_dir():
-        raise CommandError(f"le dossier {path.parent} n'existe pas.")
-    from datetime import date
-
-    counts = write_extract(db.session, annee, ZoneInfo(current_app.config["TIMEZONE"]), path,
-                           value_labels, date.today())
-    db.session.add(AuditEvent(action="figures.anonymous_extract", target=str(annee),
-                              details={"file": path.name, "tables": len(counts)}))
-    db.session.commit()
-    click.echo(f"Extrait anonymisé {annee} : {path} ({len(counts)} tables) et "
-               f"{path.parent / 'metadata.json'}.")
-
-
 @main.command("init-db", help="Crée la base de données ou la met à jour (sans risque si relancé).")
 @with_appcontext
 def init_db() -> None:
@@ -158,32 +122,7 @@ def init_db() -> None:
 
 def _sum_up_figures() -> None:
     """Bring the figures' summary tables up to date (long only once, after an upgrade)."""
-    from zoneinfo import ZoneInfo
-
-    from . import facts
-
-    facts.catch_up(db.session, ZoneInfo(current_app.config["TIMEZONE"]))
-
-
-@main.command(
-    "demo",
-    help="Charge un CCAS fictif pour essayer l'application (sans risque si relancé).",
-)
-@with_appcontext
-def demo() -> None:
-    """Load an invented CCAS to try the app (users, two years of records); safe to run again."""
-    from .catalog import registry
-    from .demo import DEMO_PASSWORD, load_demo
-
-    upgrade_schema()
-    made = load_demo(registry())
-    if made is None:
-        click.echo("La démonstration est déjà chargée : rien n'a changé.")
-    else:
-        click.echo("Démonstration chargée.")
-    click.echo(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
-    for user in db.session.scalars(select(User).order_by(User.id)):
-        click.echo(f"  {user.login:<14} {user.role}")
+    figures.catch_up(db.session, ZoneInfo(current_app.config["TIMEZONE"]))
 
 
 @main.command(
@@ -193,9 +132,6 @@ def demo() -> None:
 @with_appcontext
 def backup(file: str) -> None:
     """Copy the live SQLite database to a file with SQLite's online backup."""
-    import sqlite3
-    from pathlib import Path
-
     if db.engine.dialect.name != "sqlite":
         raise CommandError("la sauvegarde intégrée est pour SQLite ; avec PostgreSQL, pg_dump.")
     target = Path(file)
@@ -217,8 +153,6 @@ def user() -> None:
 
 def _audited(action: str, login: str, change) -> None:
     """Change an account found by its login and write the change to the audit log."""
-    from . import audit
-
     account = accounts.find(login)
     change(account)
     audit.log(action, f"user:{account.id}", via="commande")

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from outreach import create_app
-from outreach.db import db, upgrade_schema
-from outreach.models import User
-from outreach.roles import ROLES
+from outreach.core.db import db, upgrade_schema
+from outreach.core.models import User
+from outreach.core.roles import ROLES
 
 PASSWORD = "mot-de-passe-de-test"
 
@@ -129,7 +129,7 @@ def runner(app):
 @pytest.fixture
 def demo_app(app):
     """The app with the demonstration CCAS loaded (invented people)."""
-    from outreach.demo import load_demo
+    from outreach.demo.load import load_demo
 
     with app.app_context():
         load_demo(app.extensions["outreach.forms"])
@@ -308,7 +308,7 @@ def screen(request, browser):
 
 def stored_records(app, form: str) -> list:
     """Return the server's records of a form, detached from the session."""
-    from outreach.models import Record
+    from outreach.core.models import Record
 
     with app.app_context():
         found = list(db.session.scalars(select(Record).where(Record.form == form)))

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from outreach.db import db
-from outreach.demo import DEMO_PASSWORD, load_demo
-from outreach.models import User
+from outreach.core.db import db
+from outreach.core.models import User
+from outreach.demo.load import DEMO_PASSWORD, load_demo
 from sync.schema import record
 from tests.conftest import LiveServer, csrf_from, make_app
 from tests.test_offline import ready_offline

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from outreach.roles import ROLES
+from outreach.core.roles import ROLES
 
 PUBLIC = {"auth.login", "static", "api_session.open_session", "pwa.manifest",
           "pwa.service_worker"}

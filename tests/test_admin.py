@@ -5,8 +5,8 @@ import html
 import pytest
 from sqlalchemy import select
 
-from outreach.db import db
-from outreach.models import AuditEvent, User
+from outreach.core.db import db
+from outreach.core.models import AuditEvent, User
 
 
 def _user(app, login):

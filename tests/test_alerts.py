@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from outreach import planning
-from outreach.alerts import age, alerts_for_pull
-from outreach.db import db
-from outreach.models import Alert, AuditEvent
+from outreach.alerts.models import Alert
+from outreach.alerts.views import age, alerts_for_pull
+from outreach.core.db import db
+from outreach.core.models import AuditEvent
+from outreach.visits import planning
 from tests.conftest import add_user, csrf_from
 from tests.sync_helpers import Tablet, item, personne, rencontre
 
@@ -257,7 +258,7 @@ def test_a_closed_alert_is_neither_taken_nor_closed_again(app, raised, auth, cli
 
 def test_a_click_on_a_stale_page_changes_nothing(app, raised, auth, client, monkeypatch):
     """Two coordinateurs click at once: the second, who still saw it new, is told who was first."""
-    import outreach.alerts as alerts
+    import outreach.alerts.views as alerts
 
     auth.login("coordinateur")
     admin = auth.user("admin")

@@ -13,9 +13,9 @@ import schemathesis
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 
-from outreach.api.docs import build_spec
-from outreach.db import db
-from outreach.demo import DEMO_PASSWORD, load_demo
+from outreach.core.api.docs import build_spec
+from outreach.core.db import db
+from outreach.demo.load import DEMO_PASSWORD, load_demo
 from tests.conftest import LiveServer, make_app
 
 ROLES = ("maraude", "visiteur", "social", "coordinateur", "admin")

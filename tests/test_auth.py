@@ -2,8 +2,8 @@
 
 import pytest
 
-from outreach.db import db
-from outreach.models import LoginAttempt, User
+from outreach.core.db import db
+from outreach.core.models import LoginAttempt, User
 from tests.conftest import PASSWORD, add_user, csrf_from
 
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from outreach.cli import main
-from outreach.db import db
-from outreach.models import AuditEvent, Record, User
+from outreach.core.db import db
+from outreach.core.models import AuditEvent, Record, User
 from tests.conftest import on_postgresql, sqlite_only
 
 COMMANDS = [

@@ -19,8 +19,8 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from outreach.db import db
-from outreach.models import Record
+from outreach.core.db import db
+from outreach.core.models import Record
 from sync import sequence
 from sync.client import LoginRequired, OutreachClient, SyncFailed
 from sync.protocol import STATUSES

@@ -5,9 +5,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outreach.db import db
-from outreach.demo import DEMO_PASSWORD
-from outreach.models import AlertPlan, CallTask
+from outreach.core.db import db
+from outreach.demo.load import DEMO_PASSWORD
+from outreach.register.models import AlertPlan, CallTask
 from sync.schema import record
 from tests.conftest import csrf_from
 

@@ -10,10 +10,11 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
-from outreach import exports
-from outreach.dashboard import EXPORTED_FORMS
-from outreach.db import db
-from outreach.models import AlertPlan, ReferenceItem, User
+from outreach.core import spreadsheet
+from outreach.core.db import db
+from outreach.core.models import ReferenceItem, User
+from outreach.figures.dashboard import EXPORTED_FORMS
+from outreach.register.models import AlertPlan
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet
 from tests.test_plans import calls_of, open_plan, outcome, registration
@@ -59,7 +60,7 @@ def assert_inert(rows: list[list[str]], where: str) -> None:
     ("a=b", "a=b"), ("", ""), (-5, -5), (3, 3), ("05 55 12 34 56", "05 55 12 34 56"),
 ])
 def test_one_rule_makes_a_cell_inert(cell, written):
-    assert exports.inert(cell) == written
+    assert spreadsheet.inert(cell) == written
 
 
 @pytest.fixture
@@ -153,4 +154,4 @@ def test_every_csv_answer_of_the_app_goes_through_the_one_writer():
     folder = Path(__file__).parent.parent / "outreach"
     writers = [path.name for path in folder.rglob("*.py") if "csv.writer" in path.read_text()
                or "DictWriter" in path.read_text()]
-    assert writers == ["exports.py"]
+    assert writers == ["spreadsheet.py"]

@@ -15,8 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from outreach.db import db
-from outreach.demo import (
+from outreach.core.db import db
+from outreach.core.forms import FormRegistry, load_definitions
+from outreach.core.models import AppState, Record, ReferenceItem, User
+from outreach.core.passwords import check_password
+from outreach.demo.load import (
     DEMO_PASSWORD,
     DEMO_SETTINGS,
     DEMO_USERS,
@@ -24,9 +27,6 @@ from outreach.demo import (
     load_demo,
     use_demo_settings,
 )
-from outreach.forms import FormRegistry, load_definitions
-from outreach.models import AppState, Record, ReferenceItem, User
-from outreach.passwords import check_password
 from sync.content import content_hash
 from tests.conftest import AuthActions, make_app
 
@@ -249,7 +249,8 @@ def test_the_ccas_own_work_is_in_the_demo(demo):
     """Assignments with overdue visits, alerts in every state, a form at version 2."""
     app, _, records, _ = demo
     with app.app_context():
-        from outreach.models import Alert, VisitAssignment
+        from outreach.alerts.models import Alert
+        from outreach.visits.models import VisitAssignment
 
         assigned = list(db.session.scalars(select(VisitAssignment)))
         alerts = list(db.session.scalars(select(Alert)))
@@ -265,7 +266,7 @@ def test_the_ccas_own_work_is_in_the_demo(demo):
 def test_permanences_are_planned_ahead(demo):
     app, _, _, _ = demo
     with app.app_context():
-        from outreach.models import PlannedSession
+        from outreach.permanences.models import PlannedSession
 
         planned = list(db.session.scalars(select(PlannedSession)))
     assert len(planned) >= 4 and all(p.day >= TODAY for p in planned)
@@ -276,8 +277,8 @@ def test_a_register_of_about_forty_and_last_summers_closed_plan(demo):
     """The register (some tied to visited seniors, some to confirm, two withdrawn) and a plan
     canicule from the summer before, closed, its figures kept, its calls as records."""
     app, _, records, _ = demo
-    from outreach import register
-    from outreach.models import AlertPlan, CallTask
+    from outreach.register import entries as register
+    from outreach.register.models import AlertPlan, CallTask
 
     entries = [r for r in records if r.form == "registre.inscription"]
     assert 38 <= len(entries) <= 42

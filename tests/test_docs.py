@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from outreach.cli import main
-from outreach.settings import SETTINGS
+from outreach.core.settings import SETTINGS
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -5,8 +5,8 @@ from conftest import add_user
 from sqlalchemy import select
 from test_entry import POSTED, STORED, Page
 
-from outreach.db import db
-from outreach.models import Record
+from outreach.core.db import db
+from outreach.core.models import Record
 from sync.schema import record_conflict, record_revision
 
 

@@ -11,10 +11,10 @@ import pytest
 from conftest import AuthActions, add_user, make_app
 from sqlalchemy import select, update
 
-from outreach.db import db
-from outreach.forms import FORM_KEYS, FORMS_DIR, DefinitionError
-from outreach.models import Record, ReferenceItem
-from outreach.roles import ROLES
+from outreach.core.db import db
+from outreach.core.forms import FORM_KEYS, FORMS_DIR, DefinitionError
+from outreach.core.models import Record, ReferenceItem
+from outreach.core.roles import ROLES
 
 PERSON = "6f1c2a34-8d7e-4b5a-9c01-23456789abcd"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",

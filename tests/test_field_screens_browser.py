@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outreach import planning
-from outreach.db import db
-from outreach.models import CallTask
+from outreach.core.db import db
+from outreach.register.models import CallTask
+from outreach.visits import planning
 from tests.conftest import add_user, stored_records, wait_until
 from tests.sync_helpers import Tablet, item
 from tests.test_offline import log_in

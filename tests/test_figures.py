@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from outreach import facts, indicators
-from outreach.db import db
-from outreach.models import AuditEvent, ReferenceItem
+from outreach.core.db import db
+from outreach.core.models import AuditEvent, ReferenceItem
+from outreach.figures import facts, indicators
 from sync.schema import record_conflict
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet
@@ -263,7 +263,7 @@ def test_the_dashboard_shows_the_same_figures_beside_the_year_before(app, auth, 
 
 
 def test_the_report_says_each_figure_in_a_sentence(app, auth, data_set, monkeypatch):
-    from outreach import dashboard
+    from outreach.figures import dashboard
 
     monkeypatch.setattr(dashboard, "today", lambda: date(2026, 3, 31))
     page = auth.client.get("/tableau-de-bord/rapport?annee=2026")

@@ -6,9 +6,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from outreach.db import db
-from outreach.models import AuditEvent, User
-from outreach.roles import ROLES
+from outreach.core.db import db
+from outreach.core.models import AuditEvent, User
+from outreach.core.roles import ROLES
 from sync.schema import quarantine, record, record_conflict
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item, personne, rencontre

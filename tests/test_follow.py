@@ -1,11 +1,11 @@
-"""What stored records set off (outreach.follow): alerts raised once, whatever path stored them."""
+"""What stored records set off (records_stored): alerts raised once, whatever path stored them."""
 
 import pytest
 from sqlalchemy import select
 
-from outreach import follow
-from outreach.db import db
-from outreach.models import Alert
+from outreach.alerts.models import Alert
+from outreach.core import storing
+from outreach.core.db import db
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item, rencontre
 
@@ -60,7 +60,7 @@ def test_a_record_changed_to_raise_an_alert_raises_it_then(app, tablets):
 
 def test_records_stored_while_following_failed_are_caught_up_later(app, tablets, monkeypatch):
     tablet = tablets("visiteur")
-    monkeypatch.setattr(follow, "catch_up", lambda session: 1 / 0)
+    monkeypatch.setattr(storing, "catch_up", lambda session: 1 / 0)
     tablet.push(item("visite.visite", visite(alerte="chute")))  # stored all the same
     assert alerts(app) == []
     monkeypatch.undo()

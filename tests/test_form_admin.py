@@ -7,10 +7,10 @@ made with an older version are still accepted and read with that version's label
 import pytest
 from sqlalchemy import select
 
-from outreach.db import db
-from outreach.forms import editing
-from outreach.forms.editing import EditRefused
-from outreach.models import AuditEvent, FormVersion, Record, ReferenceItem
+from outreach.core.db import db
+from outreach.core.forms import editing
+from outreach.core.forms.editing import EditRefused
+from outreach.core.models import AuditEvent, FormVersion, Record, ReferenceItem
 from tests.conftest import add_user, make_app
 from tests.sync_helpers import Tablet, item, rencontre
 
@@ -24,7 +24,7 @@ def versions(app, key):
 
 
 def current_raw(app, key):
-    from outreach import catalog
+    from outreach.core import catalog
 
     with app.test_request_context():
         return catalog.registry().current(key).raw
@@ -177,7 +177,7 @@ def test_a_record_is_read_with_its_own_version_s_labels(app, admin):
 
 
 def test_the_figures_name_a_choice_by_its_newest_label_even_once_retired(app, admin):
-    from outreach import catalog
+    from outreach.core import catalog
 
     admin.post("/admin/formulaires/maraude.rencontre/champs/prestations/choix/duvet",
                {"label": "Sac de couchage"})

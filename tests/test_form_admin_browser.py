@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outreach.db import db
-from outreach.models import Record
+from outreach.core.db import db
+from outreach.core.models import Record
 from tests.conftest import add_user, wait_until
 from tests.test_offline import FORM, fill_tournee, log_in, ready_offline
 

@@ -9,17 +9,17 @@ import pytest
 from conftest import make_app
 from werkzeug.datastructures import MultiDict
 
-from outreach.db import db
-from outreach.forms import (
+from outreach.core.db import db
+from outreach.core.forms import (
     FORM_KEYS,
     FORMS_DIR,
     DefinitionError,
     FormRegistry,
     load_definitions,
 )
-from outreach.forms.fieldtypes import FIELD_TYPES
-from outreach.forms.html import read_posted, show_value
-from outreach.models import ReferenceItem
+from outreach.core.forms.fieldtypes import FIELD_TYPES
+from outreach.core.forms.html import read_posted, show_value
+from outreach.core.models import ReferenceItem
 
 PERSON = "6f1c2a34-8d7e-4b5a-9c01-23456789abcd"
 SITES = ("mairie_annexe", "centre_social")

@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from outreach import planning
-from outreach.catalog import add_reference_entry
-from outreach.db import db
-from outreach.merge import merge
-from outreach.models import Alert, CallTask, VisitAssignment
+from outreach.alerts.models import Alert
+from outreach.core.catalog import add_reference_entry
+from outreach.core.db import db
+from outreach.people.merge import merge
+from outreach.register.models import CallTask
+from outreach.visits import planning
+from outreach.visits.models import VisitAssignment
 from sync.push import Actor
 from sync.schema import quarantine
 from tests.conftest import add_user, csrf_from
@@ -236,7 +238,7 @@ def test_a_record_naming_a_merged_file_is_tied_to_the_kept_one(app, world):
                                            "nombre_personnes": 1})
     assert world.tablets["maraude"].push(rencontre)[0]["status"] == "created"
     with app.app_context():
-        from outreach.models import Record
+        from outreach.core.models import Record
 
         assert db.session.get(Record, rencontre["id"]).data["personne"] == world.id("Dubois")
 
@@ -446,8 +448,8 @@ def test_naming_a_merged_file_does_not_make_it_one_s_own(app, world):
     [pulled] = [p for p in social.pull()["people"] if p["id"] == lenoir]
     assert "nom" not in pulled["data"]
     with app.app_context():
-        from outreach.merge import undo
-        from outreach.models import PersonMerge
+        from outreach.people.merge import undo
+        from outreach.people.models import PersonMerge
 
         done = db.session.scalar(select(PersonMerge).where(PersonMerge.kept_id == lenoir))
         undo(db.session, Actor(world.ids["coordinateur"], "coordinateur", True), done)

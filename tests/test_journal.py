@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from outreach import audit
-from outreach.db import db
-from outreach.models import Alert, AuditEvent, LoginSession, Record
+from outreach.alerts.models import Alert
+from outreach.core import audit
+from outreach.core.db import db
+from outreach.core.models import AuditEvent, LoginSession, Record
 from sync.schema import quarantine, record_conflict, sync_log
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item, rencontre

@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outreach import planning
-from outreach.db import db
-from outreach.models import Record
+from outreach.core.db import db
+from outreach.core.models import Record
+from outreach.visits import planning
 from tests.conftest import add_user, wait_until
 from tests.test_offline import log_in, ready_offline
 from tests.test_visits_browser import VISIT_FORM, senior

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outreach.db import db
-from outreach.models import AlertPlan
+from outreach.core.db import db
+from outreach.register.models import AlertPlan
 from tests.conftest import VIEWPORTS, AuthActions, add_user, wait_until
 from tests.sync_helpers import Tablet, item
 from tests.test_offline import log_in

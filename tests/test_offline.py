@@ -4,9 +4,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outreach.db import db
-from outreach.models import Record, User
-from outreach.sessions import revoke_sessions
+from outreach.core.db import db
+from outreach.core.models import Record, User
+from outreach.core.sessions import revoke_sessions
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, LiveServer, add_user, wait_until
 
 pytestmark = pytest.mark.browser

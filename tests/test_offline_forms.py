@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outreach.catalog import reference_values
-from outreach.db import db
-from outreach.forms import FORMS_DIR, FormRegistry, load_definitions
+from outreach.core.catalog import reference_values
+from outreach.core.db import db
+from outreach.core.forms import FORMS_DIR, FormRegistry, load_definitions
 from sync.push import Actor, apply_push
 from sync.schema import record_conflict
 from tests.conftest import add_user, stored_records, wait_until
@@ -108,7 +108,7 @@ def test_a_stored_record_is_changed_and_a_change_made_meanwhile_becomes_a_confli
         item = {"id": record.id, "form": record.form, "form_version": 1,
                 "parent_id": None, "recorded_at": changed.recorded_at.isoformat(),
                 "base_revision": 2, "data": {**changed.data, "secteur": "Nord"}}
-        from outreach.catalog import engine_forms
+        from outreach.core.catalog import engine_forms
 
         [result] = apply_push(db.session, office, None, [item], engine_forms())
         assert result["status"] == "updated"

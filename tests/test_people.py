@@ -3,8 +3,9 @@
 import pytest
 from sqlalchemy import select
 
-from outreach.db import db
-from outreach.models import AuditEvent, PersonMerge, Record
+from outreach.core.db import db
+from outreach.core.models import AuditEvent, Record
+from outreach.people.models import PersonMerge
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item, rencontre
 

@@ -6,9 +6,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from outreach.db import db
-from outreach.models import PlannedSession, Record, ReferenceItem
-from outreach.permanences import SECOND_SESSION, record_id
+from outreach.core.db import db
+from outreach.core.models import Record, ReferenceItem
+from outreach.permanences.models import PlannedSession
+from outreach.permanences.views import SECOND_SESSION, record_id
 from sync.schema import quarantine
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from outreach.db import db
-from outreach.models import ReferenceItem
-from outreach.permanences import plan
+from outreach.core.db import db
+from outreach.core.models import ReferenceItem
+from outreach.permanences.views import plan
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item
 from tests.test_offline import log_in, ready_offline

@@ -6,9 +6,10 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select, update
 
-from outreach import planning
-from outreach.db import db
-from outreach.models import AccessChange, AuditEvent, Record, User, VisitAssignment
+from outreach.core.db import db
+from outreach.core.models import AccessChange, AuditEvent, Record, User
+from outreach.visits import planning
+from outreach.visits.models import VisitAssignment
 from sync import sequence
 from tests.conftest import AuthActions, add_user
 

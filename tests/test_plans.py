@@ -9,9 +9,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from outreach import alert_plans
-from outreach.db import db
-from outreach.models import Alert, AlertPlan, AuditEvent, CallTask
+from outreach.alerts.models import Alert
+from outreach.core.db import db
+from outreach.core.models import AuditEvent
+from outreach.register import alert_plans
+from outreach.register.models import AlertPlan, CallTask
 from sync.schema import record, record_conflict
 from tests.conftest import add_user, csrf_from
 from tests.sync_helpers import Tablet, item
@@ -469,7 +471,7 @@ def test_a_new_series_calls_everyone_again_with_the_same_agents(app, auth, offic
     ana.push(outcome(second_ana[name], "premier_appel", "joint_va_bien"))
     from zoneinfo import ZoneInfo
 
-    from outreach import facts, indicators
+    from outreach.figures import facts, indicators
 
     with app.app_context():
         facts.catch_up(db.session, ZoneInfo("Europe/Paris"))

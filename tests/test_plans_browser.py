@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from outreach.db import db
-from outreach.models import CallTask
+from outreach.core.db import db
+from outreach.register.models import CallTask
 from tests.conftest import add_user, wait_until
 from tests.sync_helpers import Tablet, item
 from tests.test_offline import log_in, ready_offline

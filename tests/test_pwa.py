@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from outreach.pwa import shell_files, shell_version
+from outreach.core.pwa import shell_files, shell_version
 
 
 def test_manifest_is_installable_and_needs_no_session(client):

@@ -3,8 +3,8 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from outreach.db import db
-from outreach.models import AuditEvent, Record
+from outreach.core.db import db
+from outreach.core.models import AuditEvent, Record
 
 
 def _add(app, user_id, form, data, when, parent_id=None):

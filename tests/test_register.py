@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from outreach import register
-from outreach.db import db
-from outreach.models import AuditEvent, Record
+from outreach.core.db import db
+from outreach.core.models import AuditEvent, Record
+from outreach.register import entries as register
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item
 
@@ -194,7 +194,7 @@ def test_an_entry_tied_to_a_file_shows_it_and_the_visiteur(app, vera, auth):
 
 
 def _id(app, login):
-    from outreach.models import User
+    from outreach.core.models import User
 
     with app.app_context():
         return db.session.scalar(select(User.id).where(User.login == login))

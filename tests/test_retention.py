@@ -12,10 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, insert, select
 
-from outreach import facts, indicators, planning, retention
+from outreach.alerts.models import Alert
 from outreach.cli import main
-from outreach.db import db
-from outreach.models import Alert, AuditEvent, LoginAttempt, LoginSession, Record
+from outreach.core.db import db
+from outreach.core.models import AuditEvent, LoginAttempt, LoginSession, Record
+from outreach.figures import facts, indicators
+from outreach.people import retention
+from outreach.visits import planning
 from sync.schema import quarantine, record_conflict, record_revision, sync_log
 from tests.conftest import add_user, assert_not_on_disk
 from tests.sync_helpers import Tablet, item, rencontre

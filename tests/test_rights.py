@@ -11,17 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from outreach import facts, indicators
-from outreach.db import db
-from outreach.models import (
-    Alert,
-    AlertPlan,
-    AuditEvent,
-    CallTask,
-    PersonMerge,
-    Record,
-    VisitAssignment,
-)
+from outreach.alerts.models import Alert
+from outreach.core.db import db
+from outreach.core.models import AuditEvent, Record
+from outreach.figures import facts, indicators
+from outreach.people.models import PersonMerge
+from outreach.register.models import AlertPlan, CallTask
+from outreach.visits.models import VisitAssignment
 from tests.conftest import add_user, assert_not_on_disk
 from tests.sync_helpers import Tablet, item, rencontre
 

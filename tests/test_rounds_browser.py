@@ -8,11 +8,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outreach import planning
-from outreach.db import db
-from outreach.home import today as ccas_today
-from outreach.models import ReferenceItem, VisitAssignment
-from outreach.permanences import plan, record_id
+from outreach.core.clock import today as ccas_today
+from outreach.core.db import db
+from outreach.core.models import ReferenceItem
+from outreach.permanences.views import plan, record_id
+from outreach.visits import planning
+from outreach.visits.models import VisitAssignment
 from tests.conftest import add_user, stored_records, wait_until
 from tests.sync_helpers import Tablet, item
 from tests.test_offline import log_in, ready_offline

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from outreach.security import CONTENT_SECURITY_POLICY
+from outreach.core.security import CONTENT_SECURITY_POLICY
 from tests.conftest import PASSWORD, csrf_from
 from tests.sync_helpers import Tablet, item, personne
 
@@ -81,8 +81,8 @@ def test_the_shell_keeps_its_caching_and_gets_the_other_headers(client):
 
 
 def test_no_template_holds_inline_script_style_or_handler():
-    folder = Path(__file__).parent.parent / "outreach" / "templates"
-    for template in folder.glob("*.html"):
+    package = Path(__file__).parent.parent / "outreach"
+    for template in [*package.glob("templates/*.html"), *package.glob("*/templates/*.html")]:
         text = template.read_text()
         assert not re.search(r"<style", text), template.name
         assert not re.search(r"\sstyle=", text), template.name

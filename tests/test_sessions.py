@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from outreach.cli import main
-from outreach.db import db
-from outreach.models import LoginSession, User, utcnow
-from outreach.passwords import hash_password
-from outreach.sessions import revoke_sessions
+from outreach.core.db import db
+from outreach.core.models import LoginSession, User, utcnow
+from outreach.core.passwords import hash_password
+from outreach.core.sessions import revoke_sessions
 from tests.conftest import PASSWORD, add_user, csrf_from
 
 COOKIE = "outreach_session"

@@ -16,8 +16,8 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outreach.catalog import EngineForms
-from outreach.db import db
+from outreach.core.catalog import EngineForms
+from outreach.core.db import db
 from sync.push import Actor, apply_push
 from sync.schema import quarantine, record, record_conflict, sync_log
 from tests.conftest import PASSWORD, add_user

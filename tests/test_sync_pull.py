@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import update
 
-from outreach.db import db
-from outreach.models import ReferenceItem
+from outreach.core.db import db
+from outreach.core.models import ReferenceItem
 from sync import sequence
 from sync.schema import record, sync_log
 from tests.conftest import add_user

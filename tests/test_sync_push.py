@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from outreach.db import db
+from outreach.core.db import db
 from sync.schema import quarantine, record, record_conflict, record_revision, sync_log
 from tests.conftest import AuthActions, add_user
 from tests.sync_helpers import HttpClient, Tablet, item, personne, rencontre

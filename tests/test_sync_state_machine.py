@@ -23,8 +23,8 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
-from outreach.catalog import EngineForms
-from outreach.db import db
+from outreach.core.catalog import EngineForms
+from outreach.core.db import db
 from sync.content import canonical_json
 from sync.decisions import resolve_conflict
 from sync.push import Actor

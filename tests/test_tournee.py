@@ -2,8 +2,8 @@
 
 import pytest
 
-from outreach.db import db
-from outreach.models import Record
+from outreach.core.db import db
+from outreach.core.models import Record
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet, item, rencontre
 
@@ -100,7 +100,7 @@ def test_a_tournee_planned_ahead_is_on_every_team_member_s_home_until_it_is_clos
     add_user(app, "lea", "maraude")
     add_user(app, "hugo", "maraude")
     with app.app_context():
-        from outreach.home import today  # the CCAS's day, not the machine's (past 23:00 UTC)
+        from outreach.core.clock import today  # the CCAS's day, not the machine's (past 23:00 UTC)
 
         local_today = today()
     tomorrow = (local_today + timedelta(days=1)).isoformat()

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from outreach.db import db
-from outreach.models import Record
+from outreach.core.db import db
+from outreach.core.models import Record
 from tests.conftest import add_user, wait_until
 from tests.sync_helpers import Tablet, item, rencontre
 from tests.test_offline import log_in, ready_offline

@@ -8,10 +8,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outreach import follow, planning
-from outreach.catalog import engine_forms
-from outreach.db import db
-from outreach.models import Alert, Record
+from outreach.alerts.models import Alert
+from outreach.core import storing
+from outreach.core.catalog import engine_forms
+from outreach.core.db import db
+from outreach.core.models import Record
+from outreach.visits import planning
 from sync.push import Actor, apply_push
 from tests.conftest import add_user
 from tests.test_offline import log_in, ready_offline
@@ -109,5 +111,5 @@ def test_mes_visites_offline_a_senior_who_does_not_answer_and_the_alert_followed
     page.evaluate("window.outreach.sync()")
     expect(page.locator("#mes-alertes")).to_contain_text("Prise en charge par")
     with app.app_context():
-        follow.catch_up(db.session)  # nothing left to follow: no second alert
+        storing.catch_up(db.session)  # nothing left to follow: no second alert
         assert len(db.session.scalars(select(Alert)).all()) == 1

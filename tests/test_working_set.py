@@ -5,8 +5,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from outreach import planning
-from outreach.db import db
+from outreach.core import catalog, signals
+from outreach.core.db import db
+from outreach.core.models import User
+from outreach.visits import planning
 from sync.pull import build_pull
 from sync.push import Actor
 from tests.conftest import add_user
@@ -64,7 +66,7 @@ def test_a_senior_given_to_another_visiteur_leaves_the_first_tablet(app, office)
     assignment = office.assign("vera")
     cursor = office.tablets["vera"].pull()["cursor"]
     with app.app_context():
-        from outreach.models import VisitAssignment
+        from outreach.visits.models import VisitAssignment
 
         planning.reassign(db.session, db.session.get(VisitAssignment, assignment),
                           office.ids["victor"], office.ids["claire"])
@@ -113,16 +115,13 @@ def test_kinds_share_one_cursor_and_small_pages_lose_nothing(app, office):
         tablet.push(item("personne", senior_data(alias=f"Voisin {number}")))
     with app.app_context():
         actor = Actor(id=office.ids["vera"], role="visiteur", office=False)
-        from outreach import catalog, working_set
-        from outreach.models import User
-
         user = db.session.get(User, office.ids["vera"])
         seen = {"people": [], "visits": [], "alerts": []}
         cursor, pages = None, 0
         while True:
             page = build_pull(db.session, actor, cursor, catalog.offline_forms(user),
                               catalog.offline_reference(), page_size=2,
-                              kinds=working_set.KINDS)
+                              kinds=signals.every_pull_kind())
             for kind in seen:
                 seen[kind] += [entry["id"] for entry in page[kind]]
             pages += 1

@@ -1,0 +1,418 @@
+"""The activity figures, each with a key, a French name, a one-sentence definition and one query.
+
+Every figure the dashboard, the rapport d'activité and the anonymised extract show is defined
+here and only here, on the summary tables of outreach.facts (one row per record at its current
+revision: a record corrected or settled after a conflict counts once, a merged person once).
+A period is a span of the CCAS's local days, both ends included.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from sqlalchemy import distinct, func, or_, select
+from sqlalchemy.orm import Session
+
+from outreach.alerts import Alert
+from outreach.core import signals
+from outreach.figures.models import ActivityDay, ActivityFact
+
+Fact = ActivityFact
+Day = ActivityDay
+
+
+@dataclass(frozen=True)
+class Period:
+    """A span of local days, both ends included."""
+
+    start: date
+    end: date
+
+    def year_before(self) -> Period:
+        """Return the same days a year earlier (29 February becomes the 28th)."""
+        return Period(_year_back(self.start), _year_back(self.end))
+
+    def months(self) -> list[str]:
+        """Return the months the period touches, as YYYY-MM."""
+        found, day = [], self.start.replace(day=1)
+        while day <= self.end:
+            found.append(day.strftime("%Y-%m"))
+            day = (day + timedelta(days=32)).replace(day=1)
+        return found
+
+    def weeks(self) -> list[date]:
+        """Return the Mondays of the whole weeks in the period (those it touches if none)."""
+        monday = self.start - timedelta(days=self.start.weekday())
+        touched = []
+        while monday <= self.end:
+            touched.append(monday)
+            monday += timedelta(days=7)
+        whole = [m for m in touched if m >= self.start and m + timedelta(days=6) <= self.end]
+        return whole or touched
+
+
+def _year_back(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+class Figures:
+    """What the indicators of one period read: the daily totals summed once, and the facts.
+
+    Most figures are sums of `activity_day` over the period, read in one query; those about
+    distinct people read `activity_fact` (its index of named people).
+    """
+
+    def __init__(self, session: Session, period: Period, zone: tzinfo) -> None:
+        self.session, self.period, self.zone = session, period, zone
+        self._sums: dict[tuple[str, str, str], int] | None = None
+        self._named: dict[str, list[str]] = {}
+        self._people: dict[str, tuple[str | None, str | None]] | None = None
+
+    def sums(self) -> dict[tuple[str, str, str], int]:
+        """Return {(form, measure, value): total over the period}, read once."""
+        if self._sums is None:
+            rows = self.session.execute(
+                select(Day.form, Day.measure, Day.value, func.sum(Day.n))
+                .where(Day.day >= self.period.start, Day.day <= self.period.end)
+                .group_by(Day.form, Day.measure, Day.value)).all()
+            self._sums = {(form, measure, value): total for form, measure, value, total in rows}
+        return self._sums
+
+    def total(self, form: str, measure: str, value: str = "") -> int:
+        """Return one total of the period (0 when nothing was counted)."""
+        return self.sums().get((form, measure, value), 0)
+
+    def values(self, form: str, measure: str) -> dict[str, int]:
+        """Return {value: total} of one measure, largest first."""
+        found = {value: n for (f, m, value), n in self.sums().items()
+                 if f == form and m == measure and n}
+        return dict(sorted(found.items(), key=lambda item: -item[1]))
+
+    def daily(self, form: str, measure: str, value: str = "") -> dict[date, int]:
+        """Return one measure day by day over the period."""
+        return dict(self.session.execute(
+            select(Day.day, func.sum(Day.n))
+            .where(Day.day >= self.period.start, Day.day <= self.period.end, Day.form == form,
+                   Day.measure == measure, Day.value == value)
+            .group_by(Day.day)).all())
+
+    def named(self, form: str):
+        """Return a SELECT of the distinct people named in the period's records of a form."""
+        return (select(Fact.person_id).distinct()
+                .where(Fact.form == form, Fact.person_id.is_not(None),
+                       Fact.day >= self.period.start, Fact.day <= self.period.end))
+
+    def named_ids(self, form: str) -> list[str]:
+        """Return the people named in the period's records of a form (read once)."""
+        if form not in self._named:
+            self._named[form] = list(self.session.scalars(self.named(form)))
+        return self._named[form]
+
+    def people(self) -> dict[str, tuple[str | None, str | None]]:
+        """Return each person file's (sex, age band), read once."""
+        if self._people is None:
+            self._people = {ident: (sex, band) for ident, sex, band in self.session.execute(
+                select(Fact.record_id, Fact.kind, Fact.outcome).where(Fact.form == "personne"))}
+        return self._people
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One figure: what it is called, what it counts, and how."""
+
+    key: str
+    activity: str
+    name: str
+    definition: str
+    compute: Callable[[Figures], object]
+    # Breakdowns are {value: count}; `labels` names where their values' labels come from.
+    shape: str = "count"
+    labels: tuple[str, str] | None = None
+
+
+def _count(form: str, measure: str = "records", value: str = "") -> Callable:
+    def compute(figures: Figures) -> int:
+        """Return one total of a form's records over the period."""
+        return figures.total(form, measure, value)
+    return compute
+
+
+def _breakdown(form: str, measure: str) -> Callable:
+    def compute(figures: Figures) -> dict[str, int]:
+        """Return a form's totals by value over the period."""
+        return figures.values(form, measure)
+    return compute
+
+
+def _distinct_people(form: str) -> Callable:
+    def compute(figures: Figures) -> int:
+        """Count the people named in the period's records, each once."""
+        return len(figures.named_ids(form))
+    return compute
+
+
+def _new_people(figures: Figures) -> int:
+    """Count the people whose first rencontre ever falls in the period."""
+    form = "maraude.rencontre"
+    met = figures.named_ids(form)
+    seen_before: set[str] = set()
+    for start in range(0, len(met), 500):
+        seen_before.update(figures.session.scalars(
+            select(Fact.person_id).distinct()
+            .where(Fact.form == form, Fact.person_id.in_(met[start:start + 500]),
+                   Fact.day < figures.period.start)))
+    return len(met) - len(seen_before)
+
+
+def _by_sex(form: str) -> Callable:
+    def compute(figures: Figures) -> dict[str, int]:
+        """Named people once by their file's sex, plus the women and men counted anonymously."""
+        files = figures.people()
+        named: dict[str | None, int] = {}
+        for ident in figures.named_ids(form):
+            sex = files.get(ident, (None, None))[0]
+            named[sex] = named.get(sex, 0) + 1
+        women = figures.total(form, "anonymous_women")
+        men = figures.total(form, "anonymous_men")
+        counts = {"femme": women, "homme": men,
+                  "non_precise": figures.total(form, "anonymous") - women - men}
+        for sex, count in named.items():
+            counts[sex if sex in ("femme", "homme") else "non_precise"] += count
+        return {key: count for key, count in counts.items() if count}
+    return compute
+
+
+def _by_age(figures: Figures) -> dict[str, int]:
+    """Named people once by their file's age band; anonymous ones by the rencontre's band."""
+    form = "maraude.rencontre"
+    files = figures.people()
+    counts = dict(figures.values(form, "anonymous_by_outcome"))
+    for ident in figures.named_ids(form):
+        band = files.get(ident, (None, None))[1] or "inconnue"
+        counts[band] = counts.get(band, 0) + 1
+    return counts
+
+
+def _visits_per_week(figures: Figures) -> dict:
+    """Visits done each week the period touches: fewest, most, median."""
+    weeks = dict.fromkeys(figures.period.weeks(), 0)
+    for day, count in figures.daily("visite.visite", "outcome", "oui").items():
+        monday = day - timedelta(days=day.weekday())
+        if monday in weeks:
+            weeks[monday] += count
+    counts = list(weeks.values())
+    return {"min": min(counts), "max": max(counts), "median": statistics.median(counts),
+            "weeks": {monday.isoformat(): count for monday, count in weeks.items()}}
+
+
+def month_of(session: Session, column):
+    """Return a column's month as YYYY-MM, in the database's own words."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.substr(column, 1, 7)
+    return func.to_char(column, "YYYY-MM")
+
+
+def _regular_seniors(figures: Figures) -> int:
+    """Count the seniors visited (seen) at least once in every month the period touches."""
+    months = figures.period.months()
+    month = month_of(figures.session, Fact.day)
+    regular = (select(Fact.person_id)
+               .where(Fact.form == "visite.visite", Fact.person_id.is_not(None),
+                      Fact.outcome == "oui", Fact.day >= figures.period.start,
+                      Fact.day <= figures.period.end)
+               .group_by(Fact.person_id).having(func.count(distinct(month)) == len(months)))
+    return figures.session.scalar(select(func.count()).select_from(regular.subquery())) or 0
+
+
+def _alerts_of(form: str) -> Callable:
+    def compute(figures: Figures) -> dict[str, int]:
+        """Count the alerts raised by a form's records in the period, by kind."""
+        zone, period = figures.zone, figures.period
+        start = datetime.combine(period.start, time(0), zone).astimezone(UTC)
+        end = datetime.combine(period.end + timedelta(days=1), time(0), zone).astimezone(UTC)
+        return dict(figures.session.execute(
+            select(Alert.kind, func.count()).where(Alert.form == form, Alert.raised_at >= start,
+                                                   Alert.raised_at < end)
+            .group_by(Alert.kind)).all())
+    return compute
+
+
+def _registered(figures: Figures) -> dict[str, int]:
+    """Count the people on the register on the last day of the period, by category."""
+    end = figures.period.end
+    return dict(figures.session.execute(
+        select(Fact.kind, func.count())
+        .where(Fact.form == "registre.inscription", Fact.day <= end,
+               or_(Fact.until.is_(None), Fact.until > end))
+        .group_by(Fact.kind)).all())
+
+
+def _reached(figures: Figures) -> int:
+    """Count the people reached by a plan's calls in the period, each once (all series)."""
+    return figures.session.scalar(
+        select(func.count(distinct(func.coalesce(Fact.person_id, Fact.kind))))
+        .where(Fact.form == "plan.appel", Fact.day >= figures.period.start,
+               Fact.day <= figures.period.end,
+               Fact.outcome.in_(("joint_va_bien", "joint_besoin")))) or 0
+
+
+def _seen_by_mode(figures: Figures) -> dict[str, int]:
+    """Count the visites done by mode (kind_outcome "domicile|oui")."""
+    return {kind_outcome.split("|")[0]: n for kind_outcome, n
+            in figures.values("visite.visite", "kind_outcome").items()
+            if kind_outcome.endswith("|oui")}
+
+
+INDICATORS: list[Indicator] = [
+    # Maraude
+    Indicator("maraude.tournees", "maraude", "Tournées",
+              "Tournées de maraude enregistrées, comptées au jour de leur départ.",
+              _count("maraude.tournee")),
+    Indicator("maraude.rencontres", "maraude", "Rencontres",
+              "Rencontres enregistrées ; une rencontre après minuit compte au jour de sa tournée.",
+              _count("maraude.rencontre")),
+    Indicator("maraude.personnes", "maraude", "Personnes rencontrées (nommées)",
+              "Personnes connues par un prénom, un alias ou leur nom, comptées une seule fois "
+              "même rencontrées plusieurs fois.", _distinct_people("maraude.rencontre")),
+    Indicator("maraude.anonymes", "maraude", "Personnes rencontrées sans fiche",
+              "Personnes comptées dans les rencontres anonymes (une personne revue compte à "
+              "nouveau).", _count("maraude.rencontre", "anonymous")),
+    Indicator("maraude.nouvelles", "maraude", "Nouvelles personnes",
+              "Personnes nommées dont la première rencontre a lieu dans la période.", _new_people),
+    Indicator("maraude.prestations", "maraude", "Prestations",
+              "Prestations données, comptées pour chaque personne de la rencontre.",
+              _breakdown("maraude.rencontre", "weight:prestations"), "breakdown",
+              ("maraude.rencontre", "prestations")),
+    Indicator("maraude.besoins", "maraude", "Besoins repérés",
+              "Rencontres où le besoin a été noté.",
+              _breakdown("maraude.rencontre", "choice:besoins"),
+              "breakdown", ("maraude.rencontre", "besoins")),
+    Indicator("maraude.orientations", "maraude", "Orientations",
+              "Rencontres où la personne a été orientée vers ce service.",
+              _breakdown("maraude.rencontre", "choice:orientations"), "breakdown",
+              ("maraude.rencontre", "orientations")),
+    Indicator("maraude.urgences", "maraude", "Situations urgentes",
+              "Rencontres marquées « situation urgente ».",
+              _count("maraude.rencontre", "flag")),
+    Indicator("maraude.sexe", "maraude", "Personnes rencontrées par sexe",
+              "Personnes nommées une fois selon leur fiche, plus les femmes et hommes comptés "
+              "dans les rencontres anonymes.", _by_sex("maraude.rencontre"), "breakdown",
+              ("personne", "sexe")),
+    Indicator("maraude.age", "maraude", "Personnes rencontrées par âge",
+              "Personnes nommées une fois selon la tranche d'âge de leur fiche, plus les "
+              "personnes des rencontres anonymes selon la tranche notée.", _by_age, "breakdown",
+              ("personne", "tranche_age")),
+    # Visites de convivialité
+    Indicator("visites.faites", "visites", "Visites faites",
+              "Visites où la personne a été vue ou jointe (à domicile ou par téléphone).",
+              _count("visite.visite", "outcome", "oui")),
+    Indicator("visites.mode", "visites", "Visites faites, par mode",
+              "Les visites faites, à domicile ou par téléphone.",
+              _seen_by_mode, "breakdown",
+              ("visite.visite", "mode")),
+    Indicator("visites.semaine", "visites", "Visites par semaine",
+              "Visites faites chaque semaine entière (lundi à dimanche) de la période : la "
+              "plus faible, la plus forte et la médiane.", _visits_per_week, "weekly"),
+    Indicator("visites.reguliers", "visites", "Seniors visités régulièrement",
+              "Seniors vus au moins une fois chaque mois de la période (mois entamés compris).",
+              _regular_seniors),
+    Indicator("visites.absences", "visites", "Absences",
+              "Visites où le senior était absent ou n'a pas répondu.",
+              _count("visite.visite", "outcome", "absente")),
+    Indicator("visites.alertes", "visites", "Alertes levées en visite",
+              "Alertes levées par une visite, par type, au jour où elles ont été levées.",
+              _alerts_of("visite.visite"), "breakdown", ("visite.visite", "alerte")),
+    # Permanences délocalisées
+    Indicator("permanences.tenues", "permanences", "Permanences tenues, par site",
+              "Permanences enregistrées, par site.", _breakdown("permanence.session", "kind"),
+              "breakdown", ("sites", "")),
+    Indicator("permanences.personnes", "permanences", "Personnes reçues (nommées)",
+              "Personnes reçues avec une fiche, comptées une seule fois.",
+              _distinct_people("permanence.accueil")),
+    Indicator("permanences.anonymes", "permanences", "Personnes reçues sans fiche",
+              "Personnes comptées dans les accueils anonymes.",
+              _count("permanence.accueil", "anonymous")),
+    Indicator("permanences.sexe", "permanences", "Personnes reçues par sexe",
+              "Personnes nommées une fois selon leur fiche, plus les femmes et hommes comptés "
+              "dans les accueils anonymes.", _by_sex("permanence.accueil"), "breakdown",
+              ("personne", "sexe")),
+    Indicator("permanences.motifs", "permanences", "Motifs de venue",
+              "Accueils où ce motif a été noté.", _breakdown("permanence.accueil", "choice:motifs"),
+              "breakdown", ("permanence.accueil", "motifs")),
+    Indicator("permanences.actions", "permanences", "Actions",
+              "Accueils où cette action a été faite.",
+              _breakdown("permanence.accueil", "choice:actions"),
+              "breakdown", ("permanence.accueil", "actions")),
+    Indicator("permanences.rendez_vous", "permanences", "Rendez-vous de suivi donnés",
+              "Accueils qui se terminent par un rendez-vous de suivi.",
+              _count("permanence.accueil", "outcome", "rendez_vous")),
+    # Registre et plans d'alerte
+    Indicator("registre.categories", "registre", "Personnes inscrites au registre",
+              "Personnes inscrites au dernier jour de la période (retraits déduits), par "
+              "qualité.", _registered, "breakdown", ("registre.inscription", "categorie")),
+    Indicator("plans.appels", "registre", "Appels passés (plans d'alerte)",
+              "Appels d'un plan canicule ou grand froid, chaque tentative comptée.",
+              _count("plan.appel")),
+    Indicator("plans.joints", "registre", "Personnes jointes (plans d'alerte)",
+              "Personnes jointes au moins une fois (ou leur personne à prévenir), une fois "
+              "chacune.", _reached),
+    Indicator("plans.besoins", "registre", "Besoins repérés (plans d'alerte)",
+              "Besoins notés lors des appels, par type.",
+              _breakdown("plan.appel", "choice:besoins"),
+              "breakdown", ("plan.appel", "besoins")),
+]
+BY_KEY = {indicator.key: indicator for indicator in INDICATORS}
+# How a rapport d'activité says each figure after its number ("466 rencontres contre 418…").
+SAID = {
+    "maraude.tournees": "tournées de maraude", "maraude.rencontres": "rencontres",
+    "maraude.personnes": "personnes rencontrées avec un prénom, un alias ou leur nom",
+    "maraude.anonymes": "personnes rencontrées sans fiche",
+    "maraude.nouvelles": "nouvelles personnes rencontrées",
+    "maraude.prestations": "prestations données", "maraude.besoins": "besoins repérés",
+    "maraude.orientations": "orientations", "maraude.urgences": "situations urgentes",
+    "maraude.sexe": "personnes rencontrées", "maraude.age": "personnes rencontrées",
+    "visites.faites": "visites de convivialité faites", "visites.mode": "visites faites",
+    "visites.semaine": "visites par semaine",
+    "visites.reguliers": "seniors visités régulièrement", "visites.absences": "absences",
+    "visites.alertes": "alertes levées en visite",
+    "permanences.tenues": "permanences tenues",
+    "permanences.personnes": "personnes reçues avec une fiche",
+    "permanences.anonymes": "personnes reçues sans fiche",
+    "permanences.sexe": "personnes reçues", "permanences.motifs": "motifs de venue",
+    "permanences.actions": "actions", "permanences.rendez_vous": "rendez-vous de suivi donnés",
+    "registre.categories": "personnes inscrites au registre",
+    "plans.appels": "appels passés pendant les plans d'alerte",
+    "plans.joints": "personnes jointes pendant les plans d'alerte",
+    "plans.besoins": "besoins repérés pendant les plans d'alerte",
+}
+ACTIVITIES = {"maraude": "Maraude", "visites": "Visites de convivialité",
+              "permanences": "Permanences délocalisées",
+              "registre": "Registre et plans d'alerte"}
+
+
+def every_indicator() -> list[Indicator]:
+    """Return the built-in indicators, then those the features add (`signals.indicators`)."""
+    return INDICATORS + signals.gathered(signals.indicators.send(None))
+
+
+def compute_all(session: Session, period: Period, zone: tzinfo,
+                activity: str | None = None) -> dict[str, object]:
+    """Return every indicator's value for a period (or those of one activity)."""
+    figures = Figures(session, period, zone)
+    return {indicator.key: indicator.compute(figures) for indicator in every_indicator()
+            if activity is None or indicator.activity == activity}
+
+
+def total(value: object) -> int | float:
+    """Return the one number an indicator's value comes to (a breakdown's sum)."""
+    if isinstance(value, dict) and "median" in value:
+        return value["median"]
+    if isinstance(value, dict):
+        return sum(value.values())
+    return value  # type: ignore[return-value]

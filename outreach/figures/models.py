@@ -1,0 +1,85 @@
+"""The figures feature's tables."""
+
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Index,
+    Integer,
+    String,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from outreach.core.db import db
+
+
+class ActivityFact(db.Model):
+    """One stored record as the figures count it: its day, person, how many people, its kind.
+
+    A summary of `record` kept by outreach.facts (rebuilt for a record each time it changes), so
+    that a year of a large CCAS is counted with indexed columns instead of reading JSON.
+    `day` is the CCAS's local day of the activity (a rencontre takes its tournée's date, so a
+    tournée past midnight stays one evening); `until` is a registration's withdrawal.
+    """
+
+    __tablename__ = "activity_fact"
+
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    form: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    person_id: Mapped[str | None] = mapped_column(String(36))
+    people: Mapped[int] = mapped_column(Integer, default=1)
+    women: Mapped[int] = mapped_column(Integer, default=0)
+    men: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    until: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        Index("ix_activity_fact_form_day", "form", "day", "person_id"),
+        # The people named: who was met in a period, and whether they were met before it.
+        Index("ix_activity_fact_named", "form", "person_id", "day", "outcome",
+              sqlite_where=text("person_id IS NOT NULL"),
+              postgresql_where=text("person_id IS NOT NULL")),
+    )
+
+
+class ActivityChoice(db.Model):
+    """One value chosen in a multiple-choice field of a record (a prestation, a need, a motif)."""
+
+    __tablename__ = "activity_choice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    form: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (Index("ix_activity_choice_form_day", "form", "day", "field", "value"),)
+
+
+class ActivityDay(db.Model):
+    """The facts added up by form, day and measure: what most figures sum over a period.
+
+    `measure` is what is counted (records, anonymous people, a kind, an outcome, a choice…) and
+    `value` which one; `n` the total that day. Rebuilt for the days whose facts changed.
+    """
+
+    __tablename__ = "activity_day"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    measure: Mapped[str] = mapped_column(String(80))
+    value: Mapped[str] = mapped_column(String(200))
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_activity_day_day_form", "day", "form", "measure", "value", "n"),)
