@@ -71,8 +71,11 @@ def login(url: str, user: str) -> requests.Session:
     return session
 
 
-def rencontres(count: int, seed: int = 1) -> list[dict]:
-    """Return `count` valid maraude.rencontre records, made as a tablet makes them."""
+def rencontres(count: int, seed: int = 1, urgent_every: int = 0) -> list[dict]:
+    """Return `count` valid maraude.rencontre records, made as a tablet makes them.
+
+    `urgent_every` n > 0 marks one rencontre in n as an urgent situation (each raises an alert).
+    """
     start = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
     prestations = ["boisson_chaude", "repas", "duvet", "kit_hygiene", "ecoute"]
     records = []
@@ -92,7 +95,10 @@ def rencontres(count: int, seed: int = 1) -> list[dict]:
                 "notes": "Rencontre calme, boisson chaude acceptée." if number % 5 == 0 else None,
             },
         })
-    for record in records:
+    for number, record in enumerate(records):
         if record["data"]["notes"] is None:
             del record["data"]["notes"]
+        if urgent_every and number % urgent_every == 0:
+            record["data"]["situation_urgente"] = True
+            record["data"]["detail_urgence"] = "Homme très froid, le 115 prévenu."
     return records

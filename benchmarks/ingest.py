@@ -1,7 +1,10 @@
 """Ingest: 10,000 rencontres pushed through real HTTP to `outreach run`, then replayed.
 
-Compared in the same run with the same rows inserted by a bare SQLite executemany (the floor).
-Goal (issue 5): end to end ≤ 25× the bare insert; the replay no slower than the first push.
+Two mixes, each on a fresh server: a calm one (no urgent situation) and a hard one (half of the
+rencontres urgent, each raising an alert). Each is compared in the same run with its own floor
+(DESIGN §9): the same rows already encoded, inserted by a bare SQLite executemany with a commit
+per batch of 500, WAL and synchronous=NORMAL as the server, best of three.
+Goal (issue 18): end to end ≤ 25× the floor for both mixes; the replay no slower than the push.
 Prints one JSON object.
 """
 
@@ -32,24 +35,46 @@ def push_all(session, url: str, records: list[dict], batch: int) -> tuple[float,
 
 
 def bare_insert(records: list[dict], batch: int) -> float:
-    """Insert the same rows with sqlite3's executemany, one commit per batch (WAL, like the app)."""
-    with tempfile.TemporaryDirectory() as folder:
-        connection = sqlite3.connect(Path(folder) / "bare.db")
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute(
-            "CREATE TABLE record (id TEXT PRIMARY KEY, form TEXT, form_version INTEGER, "
-            "recorded_at TEXT, parent_id TEXT, data TEXT)")
-        started = time.perf_counter()
-        for start in range(0, len(records), batch):
-            connection.executemany(
-                "INSERT INTO record VALUES (?, ?, ?, ?, ?, ?)",
-                [(r["id"], r["form"], r["form_version"], r["recorded_at"], r["parent_id"],
-                  json.dumps(r["data"])) for r in records[start:start + batch]])
-            connection.commit()
-        elapsed = time.perf_counter() - started
-        connection.close()
-    return elapsed
+    """Insert the same rows, already encoded, with sqlite3's executemany: the best of three."""
+    rows = [(r["id"], r["form"], r["form_version"], r["recorded_at"], r["parent_id"],
+             json.dumps(r["data"])) for r in records]
+    best = float("inf")
+    for _ in range(3):
+        with tempfile.TemporaryDirectory() as folder:
+            connection = sqlite3.connect(Path(folder) / "bare.db")
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(
+                "CREATE TABLE record (id TEXT PRIMARY KEY, form TEXT, form_version INTEGER, "
+                "recorded_at TEXT, parent_id TEXT, data TEXT)")
+            started = time.perf_counter()
+            for start in range(0, len(rows), batch):
+                connection.executemany("INSERT INTO record VALUES (?, ?, ?, ?, ?, ?)",
+                                       rows[start:start + batch])
+                connection.commit()
+            best = min(best, time.perf_counter() - started)
+            connection.close()
+    return best
+
+
+def measure(records: list[dict], batch: int) -> dict:
+    """Push then replay the records on a fresh server; say each against their own floor."""
+    bare_seconds = bare_insert(records, batch)
+    with running_server([("banc", "maraude")]) as (url, _instance):
+        session = login(url, "banc")
+        push_seconds, pushed = push_all(session, url, records, batch)
+        replay_seconds, replayed = push_all(session, url, records, batch)
+    return {
+        "urgent": sum(1 for r in records if r["data"]["situation_urgente"]),
+        "bare_insert_seconds": round(bare_seconds, 4),
+        "push_seconds": round(push_seconds, 3),
+        "push_records_per_second": round(len(records) / push_seconds),
+        "replay_seconds": round(replay_seconds, 3),
+        "push_vs_bare": round(push_seconds / bare_seconds, 1),
+        "replay_vs_push": round(replay_seconds / push_seconds, 2),
+        "statuses_push": pushed,
+        "statuses_replay": replayed,
+    }
 
 
 def main() -> None:
@@ -57,27 +82,18 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
-    records = rencontres(args.records)
-    with running_server([("banc", "maraude")]) as (url, _instance):
-        session = login(url, "banc")
-        push_seconds, pushed = push_all(session, url, records, args.batch)
-        replay_seconds, replayed = push_all(session, url, records, args.batch)
-    bare_seconds = bare_insert(records, args.batch)
+    mixes = {"calme": rencontres(args.records),
+             "difficile": rencontres(args.records, urgent_every=2)}
+    figures = {name: measure(records, args.batch) for name, records in mixes.items()}
     print(json.dumps({
         "benchmark": "ingest",
         "records": args.records,
         "batch": args.batch,
-        "push_seconds": round(push_seconds, 3),
-        "push_records_per_second": round(args.records / push_seconds),
-        "replay_seconds": round(replay_seconds, 3),
-        "replay_records_per_second": round(args.records / replay_seconds),
-        "bare_insert_seconds": round(bare_seconds, 4),
-        "bare_records_per_second": round(args.records / bare_seconds),
-        "push_vs_bare": round(push_seconds / bare_seconds, 1),
-        "replay_vs_push": round(replay_seconds / push_seconds, 2),
-        "goal": "push_vs_bare <= 25, replay_vs_push <= 1",
-        "statuses_push": pushed,
-        "statuses_replay": replayed,
+        # The worse of the two mixes, the figure the goal is held to.
+        "push_vs_bare": max(mix["push_vs_bare"] for mix in figures.values()),
+        "replay_vs_push": max(mix["replay_vs_push"] for mix in figures.values()),
+        "mixes": figures,
+        "goal": "push_vs_bare <= 25 for both mixes, replay_vs_push <= 1",
     }, indent=2))
 
 

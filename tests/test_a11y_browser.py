@@ -20,7 +20,7 @@ from outreach.core.db import db
 from outreach.core.models import User
 from outreach.demo.load import DEMO_PASSWORD, load_demo
 from sync.schema import record
-from tests.conftest import LiveServer, csrf_from, make_app
+from tests.conftest import LiveServer, csrf_from, make_app, wait_until
 from tests.test_offline import ready_offline
 
 pytestmark = pytest.mark.browser
@@ -490,8 +490,13 @@ def test_the_focus_ring_and_the_numbers_to_call_are_easy_to_see_and_touch(demo, 
     page = context.new_page()
     try:
         log_in(page, server.url, "visiteur")
+        # The list is drawn from the tablet, then again once the first pull lands: measure the
+        # one drawn after it, every link laid out.
+        expect(page.get_by_role("status")).to_contain_text("Synchronisé le")
         calls = page.locator("#mes-visites a[href^='tel:']")
         expect(calls.first).to_be_visible()
+        wait_until(page, """[...document.querySelectorAll("#mes-visites a[href^='tel:']")]
+            .every((link) => link.getBoundingClientRect().height > 0)""")
         heights = calls.evaluate_all("(all) => all.map((l) => l.getBoundingClientRect().height)")
         assert min(heights) >= 44, heights
         # The focus ring, on the page and on the blue header: 3:1 at least against what is behind.
