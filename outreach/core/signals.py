@@ -89,8 +89,9 @@ it and that template's values, or None when the person has nothing there.
 
 in_progress = _signals.signal("in-progress", """
 Sent when the home page lists what is "En cours". The *sender* is the person (a `User`);
-`exclude`, the ids already listed. A receiver returns records (`Record` rows) this person may
-carry on with beyond their own of the last days (a team's planned rounds).
+`exclude`, the ids already listed; `open_forms`, the forms they fill with a form under them. A
+receiver returns records (`Record` rows) this person may carry on with beyond their own of the
+last days (a team's planned rounds).
 """)
 
 navigation = _signals.signal("navigation", """

@@ -51,15 +51,12 @@ def index():
     return render_template("home.html", sections=drawn)
 
 
-def in_progress(user: User) -> list[Record]:
+def in_progress(user: User, open_forms: list[str]) -> list[Record]:
     """Return what this person carries on with: their parents of the last days, then the rest.
 
     A tournée or a permanence of theirs under which they still add rencontres or accueils, then
     what the features add (a maraude team's planned rounds).
     """
-    fillable = catalog.fillable(user)
-    open_forms = [d.key for d in fillable if not d.parent
-                  and any(c in fillable for c in catalog.children_of(d.key))]
     mine: list[Record] = []
     if open_forms:
         since = utcnow() - timedelta(days=OPEN_PARENT_DAYS)
@@ -75,7 +72,8 @@ def in_progress(user: User) -> list[Record]:
             .limit(5)
         )
         mine = list(db.session.scalars(query))
-    more = signals.gathered(signals.in_progress.send(user, exclude={r.id for r in mine}))
+    more = signals.gathered(signals.in_progress.send(user, exclude={r.id for r in mine},
+                                                     open_forms=open_forms))
     return mine + more
 
 
@@ -95,7 +93,7 @@ def own_sections(user: User, **_kwargs) -> list[signals.Section]:
     shared = {"children": children, "title_of": lambda record: registry.get(
         record.form, record.form_version).title, "new_child_label": new_child_label,
         "today": today()}
-    started = in_progress(user)
+    started = in_progress(user, [key for key, under in children.items() if under])
     sections = [signals.Section(40, "home_fill.html", {**shared, "top_level": top_level}),
                 signals.Section(80, "home_tablet.html", {}),
                 signals.Section(90, "home_recent.html", {**shared, "recent": recent})]

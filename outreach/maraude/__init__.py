@@ -60,13 +60,9 @@ def _offline_pages(user: User, forms: list[str], **_kwargs) -> list[str]:
 
 
 @signals.in_progress.connect
-def _planned_rounds(user: User, exclude: set[str], **_kwargs) -> list:
-    fillable = catalog.fillable(user)
+def _planned_rounds(user: User, exclude: set[str], open_forms: list[str], **_kwargs) -> list:
     # Only for whom a round is open: they may fill the tournée and a form under it.
-    if not any(d.key == ROUND_FORM for d in fillable) or not any(
-            child in fillable for child in catalog.children_of(ROUND_FORM)):
-        return []
-    return team_rounds(exclude=exclude)
+    return team_rounds(exclude=exclude) if ROUND_FORM in open_forms else []
 
 
 @signals.home_sections.connect
