@@ -21,7 +21,7 @@ from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-from outreach.core import sessions, throttle
+from outreach.core import sessions, tablets, throttle
 from outreach.core.db import db
 from outreach.core.errors import api_error, wants_json
 from outreach.core.models import User
@@ -145,9 +145,19 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
     @app.before_request
+    def refuse_lost_tablet():
+        """Refuse every call of a tablet declared lost, logged in or not (DESIGN §9)."""
+        if request.endpoint != "static":
+            return tablets.refuse_lost()
+        return None
+
+    @app.before_request
     def require_login():
         """Send anyone without a session to /connexion (pages) or answer 401 (API)."""
-        if request.endpoint == "static" or current_user.is_authenticated:
+        if request.endpoint == "static":
+            return None
+        if current_user.is_authenticated:
+            tablets.contact(current_user)
             return None
         view = current_app.view_functions.get(request.endpoint or "")
         if view is None or getattr(view, "is_public", False):

@@ -71,6 +71,46 @@ class LoginSession(db.Model):
     address: Mapped[str | None] = mapped_column(String(64))
 
 
+class Tablet(db.Model):
+    """A tablet (a browser profile) that has called the server: what the office sees of it.
+
+    Known by the device id the tablet draws once and sends with every call. Declared lost, its
+    calls are refused (403 `tablette_perdue`) and its escrow keys deleted; the row stays, with
+    how many records it said were waiting at its last contact (given up with it).
+    """
+
+    __tablename__ = "tablet"
+
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waiting: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    user_agent: Mapped[str | None] = mapped_column(String(120))
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lost_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class TabletKey(db.Model):
+    """The escrow key of one person on one tablet: the server's copy of what opens their data.
+
+    So a forgotten code and password never lose what waits on the tablet. Handed over only at
+    that person's login from that tablet; deleted when the tablet is declared lost.
+    """
+
+    __tablename__ = "tablet_key"
+    __table_args__ = (Index("uq_tablet_key_device_user", "device_id", "user_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("tablet.device_id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Record(db.Model):
     """One filled form: a rencontre, a visite, an accueil… at its current revision."""
 

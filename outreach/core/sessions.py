@@ -86,6 +86,9 @@ def current(token: str | None, user_id: str) -> LoginSession | None:
             or row.expires_at <= now):
         return None
     device = device_from_request()
+    # Tied to its tablet: the same cookie sent by another tablet opens nothing.
+    if device and row.device_id and device != row.device_id:
+        return None
     if now - row.last_seen_at >= TOUCH_EVERY or (device and row.device_id is None):
         row.last_seen_at, row.expires_at = now, now + _lifetime()
         # The tablet issue ties a session to its tablet: the first call that names it does.

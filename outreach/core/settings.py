@@ -58,6 +58,23 @@ SETTINGS = (
         "How long a login lasts without activity, in hours (a field shift).",
     ),
     Setting(
+        "OUTREACH_TABLET_PIN",
+        "on",
+        "« on »: each person's data on a tablet is encrypted and opened with their code (PIN, "
+        "4 to 6 digits) or their password; « off » on tablets the CCAS manages itself (a "
+        "locked device with its own disk encryption): then the tablet's data is stored in clear.",
+    ),
+    Setting(
+        "OUTREACH_LOCK_MINUTES",
+        "5",
+        "Minutes without a touch after which a tablet locks and asks for the person's code.",
+    ),
+    Setting(
+        "OUTREACH_SILENT_TABLET_DAYS",
+        "7",
+        "Days without contact after which /admin/tablettes marks a tablet as silent.",
+    ),
+    Setting(
         "OUTREACH_COORDINATION_PHONE",
         "",
         "The coordination's phone number, shown on the tablets when a senior does not answer "

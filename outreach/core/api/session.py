@@ -6,6 +6,7 @@ from flask import Blueprint, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from outreach.core import tablets
 from outreach.core.api.common import NotJSON, json_body, user_json
 from outreach.core.auth import LoginError, log_in, log_out
 from outreach.core.errors import api_error
@@ -38,7 +39,12 @@ def open_session():
         user = log_in(login, password)
     except LoginError as error:
         return api_error(error.status, error.message)
-    return {"user": user_json(user), "csrf_token": generate_csrf()}
+    answer = {"user": user_json(user), "csrf_token": generate_csrf()}
+    # The tablet's copy of this person's data key is wrapped with it (DESIGN §9, issue 17).
+    key = tablets.escrow_key(user)
+    if key:
+        answer["tablet_key"] = key
+    return answer
 
 
 @bp.get("/session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_login import current_user
 
-from outreach.core import audit, catalog, signals, storing
+from outreach.core import audit, catalog, signals, storing, tablets
 from outreach.core.api.common import NotJSON, actor, json_body
 from outreach.core.db import db
 from outreach.core.errors import api_error
@@ -39,6 +39,7 @@ def push():
     cursor = make_cursor(
         sequence.current(db.session), fingerprint(forms, catalog.offline_reference())
     )
+    tablets.contact(current_user, synced=True)
     return {"results": results, "cursor": cursor}
 
 
@@ -64,4 +65,5 @@ def pull():
     if sent:
         audit.log("sync.pull", None, device_id=device, **sent)
         db.session.commit()
+    tablets.contact(current_user, synced=True)
     return answer
