@@ -59,6 +59,8 @@ ACTIONS = {
     "planning.end": "Visites d'un senior arrêtées",
     "session.plan": "Permanence planifiée",
     "session.cancel": "Permanence annulée",
+    "tablet.key": "Clé de secours d'une personne sur une tablette créée",
+    "tablet.lost": "Tablette déclarée perdue",
     "user.create": "Compte créé",
     "user.role": "Rôle d'un compte changé",
     "user.disable": "Compte désactivé",
