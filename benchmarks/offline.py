@@ -3,12 +3,17 @@
 Goals (issue 6): shell ≤ 150 KB; offline cold start to a usable form ≤ 300 ms; 1,000 records
 queued in IndexedDB flushed to the server ≤ 3 s. Same-run baselines: the same page loaded online
 (cold start), and the same 1,000 records pushed by a bare HTTP client (flush). Prints JSON.
+
+The tablet's data is sealed (issue 17) unless the server runs with OUTREACH_TABLET_PIN=off: run
+it both ways to see what encryption costs. The cold start is measured unlocked; the unlock (the
+code's key derivation, then the page) is measured on its own (`unlock_ms`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -24,6 +29,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 FORM = "/saisie/maraude.rencontre"
 READY = "document.body.dataset.ready === 'form'"
+CODE = "2468"
 
 
 def shell_bytes(url: str, session: requests.Session) -> dict:
@@ -55,6 +61,18 @@ def timed_load(page, url: str) -> float:
     return time.perf_counter() - started
 
 
+def timed_unlock(page, url: str) -> float:
+    """Lock, open the form, and time the code typed to a usable form."""
+    page.evaluate("import('/static/js/crypto.js')"
+                  ".then((keys) => keys.lock(document.body.dataset.userId))")
+    page.goto(url)
+    page.get_by_label("Code", exact=True).fill(CODE)
+    started = time.perf_counter()
+    page.get_by_role("button", name="Déverrouiller").click()
+    wait_for(page, READY)
+    return time.perf_counter() - started
+
+
 def rencontre(number: int) -> dict:
     return {"id": str(uuid.uuid4()), "form": "maraude.rencontre", "form_version": 1,
             "title": "Rencontre", "recorded_at": "2026-11-20T21:30:00+00:00", "parent_id": None,
@@ -78,7 +96,12 @@ def main() -> None:
         page.goto(f"{url}/connexion")
         page.get_by_label("Identifiant").fill("banc")
         page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        page.get_by_role("button", name="Se connecter", exact=True).click()
+        pin = os.environ.get("OUTREACH_TABLET_PIN", "on") != "off"
+        if pin:
+            page.get_by_label("Code", exact=True).fill(CODE)
+            page.get_by_label("Confirmer le code").fill(CODE)
+            page.get_by_role("button", name="Enregistrer le code").click()
         page.wait_for_url(f"{url}/")
         page.goto(f"{url}{FORM}")
         wait_for(page, "navigator.serviceWorker.controller !== null")
@@ -89,6 +112,7 @@ def main() -> None:
         online = [timed_load(page, f"{url}{FORM}") for _ in range(args.runs)]
         browser.set_offline(True)
         offline = [timed_load(page, f"{url}{FORM}") for _ in range(args.runs)]
+        unlocks = [timed_unlock(page, f"{url}{FORM}") for _ in range(args.runs)] if pin else []
         browser.set_offline(False)
         page.evaluate("window.outreach.sync()")  # let the sync the network's return starts end
 
@@ -123,6 +147,8 @@ def main() -> None:
         bare_push = time.perf_counter() - started
     print(json.dumps({
         "benchmark": "offline",
+        "sealed": pin,
+        "unlock_ms": round(statistics.median(unlocks) * 1000, 1) if unlocks else None,
         "shell_bytes": shell["total"],
         "shell_kb": round(shell["total"] / 1024, 1),
         "shell_parts": shell["parts"],

@@ -21,7 +21,8 @@ from outreach.core.models import User
 from outreach.demo.load import DEMO_PASSWORD, load_demo
 from sync.schema import record
 from tests.conftest import LiveServer, csrf_from, make_app, wait_until
-from tests.test_offline import ready_offline
+from tests.test_offline import log_in as log_in_choosing_a_code
+from tests.test_offline import CODE, ready_offline
 
 pytestmark = pytest.mark.browser
 
@@ -97,11 +98,7 @@ def open_a_plan(app) -> None:
 
 
 def log_in(page, url: str, login: str) -> None:
-    page.goto(f"{url}/connexion")
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
+    log_in_choosing_a_code(page, url, login, password=DEMO_PASSWORD)
 
 
 def settle(page) -> None:
@@ -295,6 +292,13 @@ def keyboard_log_in(page, url: str, login: str) -> None:
     page.goto(f"{url}/connexion")
     type_into(page, "Identifiant", login)
     type_into(page, "Mot de passe", DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    # The code is chosen from the keyboard too: the screen puts the focus in its first field.
+    expect(page.get_by_role("heading", name="Choisissez votre code")).to_be_visible()
+    expect(page.get_by_label("Code", exact=True)).to_be_focused()
+    page.keyboard.type(CODE)
+    page.keyboard.press("Tab")
+    page.keyboard.type(CODE)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from outreach.core.db import db
 from outreach.core.models import Record
 from tests.conftest import PASSWORD, add_user, wait_until
+from tests.test_offline import choose_code, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,6 +19,7 @@ def test_log_in_open_a_form_and_save_it(app, live_server, page):
     page.get_by_label("Identifiant").fill("lea")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    choose_code(page)  # the first login on this tablet
 
     expect(page.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
@@ -39,10 +41,7 @@ def test_log_in_open_a_form_and_save_it(app, live_server, page):
 
 def test_a_missing_required_field_is_said_beside_it(app, live_server, page):
     add_user(app, "sami", "travailleur_social")
-    page.goto(f"{live_server.url}/connexion")
-    page.get_by_label("Identifiant").fill("sami")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    log_in(page, live_server.url, "sami")
     page.goto(f"{live_server.url}/saisie/permanence.accueil")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#form-feedback")).to_contain_text("La fiche n'est pas enregistrée")

@@ -10,6 +10,7 @@ from outreach.demo.load import DEMO_PASSWORD
 from outreach.register.models import AlertPlan, CallTask
 from sync.schema import record
 from tests.conftest import csrf_from
+from tests.test_offline import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -43,11 +44,7 @@ class Visit:
         self.page = self.context.new_page()
         self.url, self.refused = url, []
         self.page.on("console", self._console)
-        self.page.goto(f"{url}/connexion")
-        self.page.get_by_label("Identifiant").fill(login)
-        self.page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-        self.page.get_by_role("button", name="Se connecter").click()
-        expect(self.page.get_by_role("heading", name="Bonjour")).to_be_visible()
+        log_in(self.page, url, login, password=DEMO_PASSWORD)
 
     def _console(self, message):
         if "Content Security Policy" in message.text or "Refused to" in message.text:

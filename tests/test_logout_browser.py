@@ -78,14 +78,16 @@ def jeanne_in_her_visits(page):
 
 
 def open_her_day(page, url, jeanne):
-    """Log in as Vera online, see Jeanne in "Mes visites", and open her pages so they are kept."""
+    """Log in as Vera online, see Jeanne in "Mes visites", and open her pages (kept: the
+    pages for offline use, which name nobody; never her file, which names her)."""
     log_in(page, url, "vera")
     expect(jeanne_in_her_visits(page)).to_be_visible()
     ready_offline(page, VISIT_FORM)
     ready_offline(page, "/")
     page.goto(f"{url}/personnes/{jeanne}")
     expect(page.get_by_role("heading", name="Jeanne Martin")).to_be_visible()
-    wait_until(page, f"caches.match('/personnes/{jeanne}').then(Boolean)")
+    ready_offline(page, "/a-corriger")
+    assert page.evaluate(f"caches.match('/personnes/{jeanne}').then(Boolean)") is False
 
 
 def tablet(page, user):
@@ -116,8 +118,11 @@ def test_logging_out_erases_her_pages_and_data_and_nothing_opens_offline(
     vera, jeanne = office["vera"], office["jeanne"]
     open_her_day(page, live_server.url, jeanne)
     held = tablet(page, vera)
-    assert held["pages"]["/personnes/" + jeanne]["names"]
+    # Her pages are kept, and none names Jeanne: Jeanne is in the store, sealed.
+    assert {"/", VISIT_FORM} <= set(held["pages"])
+    assert not any(where["names"] for where in held["pages"].values())
     assert [person["id"] for person in held["stores"]["people"]] == [jeanne]
+    assert "Martin" not in str(held["stores"]["people"])
     assert held["stores"]["visits"]
 
     other_tab = page.context.new_page()
@@ -197,7 +202,8 @@ def test_with_a_visit_waiting_logout_asks_keeps_it_and_it_is_sent_once_at_the_ne
     # The visit waits in her outbox; what was pulled about Jeanne is gone, and so are the pages.
     held = tablet(page, vera)
     [waiting] = held["stores"]["outbox"]
-    assert waiting["form"] == "visite.visite" and waiting["data"]["personne"] == jeanne
+    # Sealed: its id and when it was queued in clear, the record itself not.
+    assert "sealed" in waiting and "data" not in waiting and "form" not in waiting
     assert all(held["stores"][kind] == [] for kind in PERSONAL_KINDS)
     assert "cursor" not in held["stores"]["meta_keys"]
     assert not [path for path in held["pages"] if not path.startswith("/static/")]
@@ -210,7 +216,7 @@ def test_with_a_visit_waiting_logout_asks_keeps_it_and_it_is_sent_once_at_the_ne
     expect(jeanne_in_her_visits(page)).to_be_visible()
     wait_until(page, "window.outreach.sync().then((result) => result.sent === 0)")
     [visit] = visits_stored(app)
-    assert visit.id == waiting["id"]
+    assert visit.id == waiting["id"] and visit.data["personne"] == jeanne
 
 
 def test_a_record_to_fix_is_asked_about_and_kept_through_logout(app, office, live_server, page):
@@ -242,7 +248,8 @@ def test_a_record_to_fix_is_asked_about_and_kept_through_logout(app, office, liv
         page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
     held = tablet(page, vera)
-    assert [record["data"]["personne"] for record in held["stores"]["to_fix"]] == [jeanne]
+    [kept] = held["stores"]["to_fix"]
+    assert "sealed" in kept and "verdict" in kept and "data" not in kept
     assert held["stores"]["people"] == [] and held["stores"]["visits"] == []
     assert held["stores"]["forms"], "the forms to correct it with stay"
 

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from outreach.demo.load import DEMO_PASSWORD
+from tests.test_offline import log_in
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -32,11 +33,7 @@ def test_each_role_s_first_screen(demo_app, live_server, browser, login, path, h
     context = browser.new_context(locale="fr-FR", viewport={"width": 1024, "height": 1366})
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/connexion")
-        page.get_by_label("Identifiant").fill(login)
-        page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
-        expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
+        log_in(page, live_server.url, login, password=DEMO_PASSWORD)
         page.goto(f"{live_server.url}{path}")
         expect(page.get_by_role("heading", name=heading).first).to_be_visible()
         if login == "visiteur":
@@ -57,11 +54,7 @@ def test_a_rencontre_rapide_on_a_phone(demo_app, live_server, browser):
     context = browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/connexion")
-        page.get_by_label("Identifiant").fill("maraude")
-        page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
-        expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
+        log_in(page, live_server.url, "maraude", password=DEMO_PASSWORD)
         page.goto(f"{live_server.url}/saisie/maraude.rencontre/rapide")
         page.get_by_role("button", name="3", exact=True).click()
         given = page.locator("[data-prestation]")

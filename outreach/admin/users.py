@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from outreach.core import accounts, audit, catalog, storing
+from outreach.core import accounts, audit, catalog, storing, tablets
 from outreach.core.api.common import actor
 from outreach.core.db import db
 from outreach.core.models import User
@@ -107,11 +107,13 @@ def import_waiting():
     try:
         body = parse_json(upload.read()) if upload else None
         author = db.session.get(User, int(body["user_id"])) if isinstance(body, dict) else None
-        records = body["records"] if isinstance(body, dict) else None
+        records = tablets.open_export(body) if isinstance(body, dict) else None
         chunks = [records[start:start + MAX_RECORDS] for start in range(0, len(records),
                                                                           MAX_RECORDS)]
         batches = [read_envelope({"device_id": body["device_id"], "records": chunk})[1]
                    for chunk in chunks]
+    except tablets.SealedExportError as error:
+        return render_template("admin_import.html", error=str(error)), 400
     except (ValueError, KeyError, TypeError, EnvelopeError):
         author, batches = None, None
     if author is None or batches is None:

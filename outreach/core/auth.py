@@ -110,7 +110,9 @@ def login():
     form = LoginForm()
     status = 200
     next_page = safe_next(request.args.get("suivant"))
-    if current_user.is_authenticated and request.method == "GET":
+    # "Changer de personne" and the lock screen's password come here logged in: the form shows.
+    changing = request.args.get("changer")
+    if current_user.is_authenticated and request.method == "GET" and not changing:
         return redirect(next_page)
     if form.validate_on_submit():
         try:
@@ -122,7 +124,8 @@ def login():
             return redirect(next_page)
     elif request.method == "POST":
         status = 400
-    return render_template("login.html", form=form), status
+    return render_template("login.html", form=form, next_page=next_page,
+                           lost=bool(request.args.get("perdue"))), status
 
 
 @bp.route("/deconnexion", methods=["POST"])

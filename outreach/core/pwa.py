@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, render_template, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
 from outreach.core.roles import public
 
@@ -78,7 +78,31 @@ def service_worker():
     return response
 
 
+def kept_copy() -> bool:
+    """Whether this page is the copy the service worker keeps for offline use (DESIGN §9).
+
+    A kept copy holds nothing personal: Cache Storage is a file on the tablet's disk, outside
+    the encrypted store. What is personal on a page (the people a person field offers, the
+    rencontres of a tournée) is left out of it; the page draws it from the encrypted store, or
+    shows it with the network.
+    """
+    return request.headers.get("X-Outreach-Keep") == "1"
+
+
 def init_app(app: Flask) -> None:
     """Fingerprint the shell once at start and serve the manifest and the worker."""
     app.extensions["outreach.shell_version"] = shell_version(Path(app.static_folder))
     app.register_blueprint(bp)
+    app.jinja_env.globals["kept_copy"] = kept_copy
+
+    @app.after_request
+    def mark_kept_copy(response: Response) -> Response:
+        """Mark the copy drawn for keeping: the worker keeps no other page.
+
+        A page answered to anything else (a person's own visit, with the people in it) is
+        never what lands in Cache Storage.
+        """
+        if kept_copy() and response.mimetype == "text/html":
+            response.headers["X-Outreach-Kept"] = "1"
+        response.vary.add("X-Outreach-Keep")
+        return response

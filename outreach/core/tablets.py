@@ -10,8 +10,11 @@ holds), its sessions are revoked and its escrow keys deleted.
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import request
 from flask_login import current_user
 from sqlalchemy import delete, select
@@ -96,6 +99,34 @@ def escrow_key(user: User) -> str | None:
     audit.log("tablet.key", f"device:{device}")
     db.session.commit()
     return key
+
+
+class SealedExportError(ValueError):
+    """An export file whose seal this server cannot open (in French, for the admin)."""
+
+
+def open_export(body: dict) -> list:
+    """Return the records of a tablet's last-resort export (keep.js), opening its seal.
+
+    A tablet whose code is on seals its export with the author's escrow key for that tablet
+    (AES-GCM, the author's id bound to it): the file names no one, and only this server opens it.
+    An export made with the code turned off carries its records in clear.
+    """
+    if "sealed" not in body:
+        return body["records"]
+    key = db.session.scalar(select(TabletKey.key).where(
+        TabletKey.device_id == str(body["device_id"]), TabletKey.user_id == int(body["user_id"])))
+    if key is None:
+        raise SealedExportError("La clé de cette tablette n'existe plus (tablette déclarée"
+                                " perdue ?) : ce fichier ne peut pas être ouvert.")
+    try:
+        clear = AESGCM(base64.b64decode(key)).decrypt(
+            base64.b64decode(body["sealed"]["iv"]), base64.b64decode(body["sealed"]["box"]),
+            f"export:{int(body['user_id'])}".encode())
+    except (InvalidTag, ValueError) as error:
+        raise SealedExportError(
+            "Ce fichier a été modifié ou ne vient pas de cette tablette.") from error
+    return json.loads(clear)
 
 
 def declare_lost(tablet: Tablet) -> int:

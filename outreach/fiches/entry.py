@@ -14,6 +14,7 @@ from outreach.core.api.common import actor
 from outreach.core.db import db
 from outreach.core.forms.html import read_posted, show_value
 from outreach.core.models import Record
+from outreach.core.pwa import kept_copy
 from outreach.core.roles import OFFICE_FILES, may_fill
 from outreach.fiches.home import new_child_label
 from sync.access import people_visible
@@ -112,7 +113,8 @@ def _page(definition, values: dict, errors: dict, **context):
         errors=errors,
         labels=_offered(definition, values),
         children=child_links(definition),
-        people=catalog.visible_people(),
+        # The kept copy's person fields are filled from the encrypted store (record-form.js).
+        people={} if kept_copy() else catalog.visible_people(),
         **context,
     )
 

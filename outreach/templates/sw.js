@@ -1,7 +1,9 @@
 // Outreach service worker: a revisioned precache for the shell, network-first pages with a
 // timeout, and nothing but final 200 answers kept. Strategies as in Workbox, without Workbox.
 // Kept pages are one person's: forgotten at their logout, and a logout made offline is ended on
-// the server before any page opens again.
+// the server before any page opens again. They hold nothing personal (DESIGN §9): only the copy
+// the server drew for keeping (X-Outreach-Keep, answered X-Outreach-Kept) lands in Cache Storage,
+// never the page a person was shown; what names someone is drawn from the encrypted store.
 const VERSION = {{ version|tojson }};
 const SHELL = {{ shell|tojson }};
 const SHELL_CACHE = `shell-${VERSION}`;
@@ -10,8 +12,6 @@ const PAGE_TIMEOUT_MS = 3000;
 // Written by the page (logout.js) when it logged out with no network: the user id to log out.
 const LOGOUT_CACHE = "logout-pending";
 const LOGOUT_KEY = "/deconnexion-en-attente";
-// The login page is nobody's: kept, it would open offline with a stale token, for nothing.
-const NEVER_KEPT = ["/connexion"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)));
@@ -102,13 +102,8 @@ async function networkFirst(event) {
   const request = event.request;
   const cache = await caches.open(PAGES_CACHE);
   try {
-    const response = await withTimeout(fetch(request), PAGE_TIMEOUT_MS);
-    if (keepable(response) && !NEVER_KEPT.includes(new URL(request.url).pathname)) {
-      // In turn with the page's messages: a logout's forgetting never lands before this keeping.
-      const copy = response.clone();
-      event.waitUntil(inTurn(() => cache.put(request, copy)));
-    }
-    return response;
+    // Never kept as shown: the pages kept are the copies each page asks for (keep-pages).
+    return await withTimeout(fetch(request), PAGE_TIMEOUT_MS);
   } catch (error) {
     // Pages vary on the session cookie, which changes as the session does (a CSRF token kept
     // in it): the cache is this person's alone (forgotten when the person changes), so the
@@ -136,7 +131,9 @@ async function keepPages(urls) {
       // "Fiche enregistrée" or "Vous êtes déconnecté" meant for the page they are on.
       const response = await fetch(url, { credentials: "same-origin",
                                           headers: { "X-Outreach-Keep": "1" } });
-      if (keepable(response)) await cache.put(url, response);
+      if (keepable(response) && response.headers.get("X-Outreach-Kept") === "1") {
+        await cache.put(url, response);
+      }
     } catch (error) { /* offline now: the page is kept at its next online visit */ }
   }));
 }

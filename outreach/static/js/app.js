@@ -14,6 +14,8 @@ import { showKnownPeople } from "./known-people.js";
 import { forgetClosedRounds, wireClosing } from "./close-tournee.js";
 import { showCallSummary, showCalls } from "./calls.js";
 import { wireMenu } from "./menu.js";
+import { lockWhenIdle, unlocked } from "./lock.js";
+import { wireLogin } from "./login.js";
 
 const RECHECK_MS = 60 * 1000;
 
@@ -70,8 +72,13 @@ function wireTriggers() {
   setInterval(() => { if (navigator.onLine) sync(); }, RECHECK_MS);
 }
 
-wireMenu();
-if (currentUser()) {
+// A person's page: nothing of theirs is read before they are unlocked (the lock screen covers
+// the page until then); the status area counts their waiting records meanwhile.
+async function startPage(user) {
+  refreshStatus();
+  registerWorker();
+  await unlocked(user);
+  lockWhenIdle(user);
   const form = document.querySelector("form[data-offline-form]");
   if (form) wirePlannedSession(form);
   // "ready" marks the moment a form can be filled: what the cold-start benchmark waits for.
@@ -97,11 +104,19 @@ if (currentUser()) {
   guardLogout();
   protectStorage();
   wireTriggers();
+  window.addEventListener("outreach:unlocked", () => sync().then(redraw));
   // "settled": the first sync is done and the lists are drawn again (what tests wait for).
   refreshStatus().then(() => sync()).then(redraw)
     .finally(() => { document.body.dataset.settled = "1"; });
-  registerWorker();
-} else {
+}
+
+wireMenu();
+const loginForm = document.querySelector("form[data-login]");
+if (loginForm) wireLogin(loginForm);
+// The login page, even reached logged in ("Changer de personne"), opens nobody's data.
+if (currentUser() && !loginForm) {
+  startPage(currentUser());
+} else if (!currentUser()) {
   // A page reached with nobody logged in (the login page): no one's pages stay kept, whether
   // they logged out in another tab or their session ended while the tablet was left.
   navigator.serviceWorker?.controller?.postMessage({ type: "forget-pages" });

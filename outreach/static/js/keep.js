@@ -2,6 +2,7 @@
 // before it is full, and export the waiting records as a last resort (logout keeps them: logout.js).
 import { currentUser, waiting } from "./store.js";
 import { deviceId } from "./sync.js";
+import { protectedTablet, sealForOffice } from "./crypto.js";
 
 const NEARLY_FULL = 0.9;
 
@@ -28,7 +29,11 @@ export async function exportWaiting() {
     ({ id, form, form_version, recorded_at, parent_id, base_revision, data }) =>
       ({ id, form, form_version, recorded_at, parent_id, base_revision, data }));
   const body = { device_id: deviceId(), user_id: Number(currentUser()),
-                 exported_at: new Date().toISOString(), records };
+                 exported_at: new Date().toISOString(), count: records.length };
+  // Sealed with this person's escrow key for this tablet: the file on a USB stick names no one,
+  // and only the server, at /admin/import, opens it.
+  if (protectedTablet()) body.sealed = await sealForOffice(currentUser(), records);
+  else body.records = records;
   const link = document.createElement("a");
   link.href = URL.createObjectURL(new Blob([JSON.stringify(body, null, 1)],
     { type: "application/json" }));

@@ -3,6 +3,7 @@
 // session on the server; offline, the service worker ends it when the network returns.
 import { countToFix, countWaiting, currentUser, forgetPerson } from "./store.js";
 import { stopSyncing } from "./sync.js";
+import { forget, lock } from "./crypto.js";
 
 const WORKER_WAIT_MS = 5000;
 // Read by the service worker (sw.js): a logout it must finish on the server before any page.
@@ -57,7 +58,9 @@ function tellOtherTabs(step) {
 async function logOut(form) {
   const user = currentUser();
   tellOtherTabs("erasing");
-  await stopSyncing(forgetPerson);
+  // Records kept for the next login stay sealed: their key stays too, locked.
+  const kept = await stopSyncing(forgetPerson);
+  await (kept ? lock(user) : forget(user));
   await forgetPages();
   if (!(await endSession(form))) {
     // No network: this tablet forgets now; the server forgets at the first page opened online.

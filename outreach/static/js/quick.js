@@ -21,7 +21,7 @@ export function wireQuickForm(form) {
   const place = form.elements["lieu.label"];
   // The secteur the server wrote is that of the tournée the page was drawn for.
   const secteur = parent && parent === form.dataset.parent ? form.dataset.secteur : "";
-  place.value = lastPlace(parent) || secteur || "";
+  lastPlace(parent).then((label) => { place.value = label || secteur || ""; });
   const countButtons = [...form.querySelectorAll("[data-count]")];
   const givenButtons = [...form.querySelectorAll("[data-prestation]")];
   const pressed = (button) => button.getAttribute("aria-pressed") === "true";
@@ -61,7 +61,7 @@ export function wireQuickForm(form) {
       recorded_at: new Date().toISOString(), recorded_by: currentUser(), parent_id: parent,
       base_revision: null, data,
     };
-    rememberPlace(label, parent);
+    await rememberPlace(label, parent);
     const people = `${count} personne${count > 1 ? "s" : ""}`;
     const names = chosen.map((b) => b.textContent.trim().toLowerCase()).join(", ");
     const feedback = say(`Fiche enregistrée : ${people}, ${names}.`, false);

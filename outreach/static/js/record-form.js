@@ -220,9 +220,9 @@ async function offerPeople(form) {
 
 // After a save, the form is empty again: what guided the last record goes with it (the "que
 // faire" of an absence), and the next one starts with what is known.
-function startAgain(form, definition) {
+async function startAgain(form, definition) {
   form.reset();
-  fill(form, definition, startValues(form, definition));
+  fill(form, definition, await startValues(form, definition));
   form.querySelectorAll(".notice-box").forEach((box) => { box.hidden = true; });
   // Guidance follows the answers: let it read them again, now empty.
   form.dispatchEvent(new Event("change", { bubbles: true }));
@@ -250,7 +250,7 @@ export async function wireRecordForm(form) {
   // Opened from "Mes visites" (?personne=<id>) or "Mes permanences" (?site=…&date=…): those
   // answers are filled in already.
   if (!refused && !form.dataset.recordId) {
-    fill(form, definition, { ...startValues(form, definition), ...prefilled(definition) });
+    fill(form, definition, { ...(await startValues(form, definition)), ...prefilled(definition) });
   }
   if (definition.key === "visite.visite") guideNoAnswer(form);
   if (refused) {
@@ -288,9 +288,9 @@ export async function wireRecordForm(form) {
       parent_id: parentId(form), base_revision: null, data,
     });
     if (definition.key === "visite.visite") await visitSaved(data);
-    if (definition.key === "maraude.tournee") rememberPlace(data.secteur, id);
-    if (definition.parent === "maraude.tournee" && data.lieu) rememberPlace(data.lieu.label, parentId(form));
-    startAgain(form, definition);
+    if (definition.key === "maraude.tournee") await rememberPlace(data.secteur, id);
+    if (definition.parent === "maraude.tournee" && data.lieu) await rememberPlace(data.lieu.label, parentId(form));
+    await startAgain(form, definition);
     confirmSaved(form, id);
     await refreshStatus();
     sync();

@@ -25,7 +25,7 @@ const NOW_FIELDS = { date: "date", heure_depart: "time", heure_debut: "time" };
 // What a new record starts with, known without asking: today and now in those fields, and for a
 // rencontre from a tournée the place the team is at, else the tournée's secteur. A field already
 // filled keeps its value.
-export function startValues(form, definition) {
+export async function startValues(form, definition) {
   const now = new Date();
   const pad = (n) => String(n).padStart(2, "0");
   const data = {};
@@ -38,7 +38,7 @@ export function startValues(form, definition) {
   if (parent && lieu && definition.parent === "maraude.tournee") {
     // The secteur the server wrote is that of the tournée the page was drawn for.
     const secteur = form.elements.parent?.value === parent ? form.dataset.parentSecteur : "";
-    const label = lastPlace(parent) || secteur;
+    const label = (await lastPlace(parent)) || secteur;
     if (label) data[lieu.key] = { label, lat: null, lon: null };
   }
   for (const key of Object.keys(data)) {

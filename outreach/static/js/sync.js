@@ -1,6 +1,8 @@
 // Sending the outbox (DESIGN §3, §4): in batches of 500, one sync at a time across tabs; each
 // result decides a record's fate; a network error or a 5xx keeps everything for a later try.
-import { countWaiting, getMeta, nextRelease, sendable, setMeta, settle, storePulled } from "./store.js";
+import { countWaiting, currentUser, getMeta, nextRelease, sendable, setMeta, settle, storePulled } from "./store.js";
+import { isOpen } from "./crypto.js";
+import { eraseTablet, TabletLost } from "./lost.js";
 import { refreshStatus, sayExpired } from "./status.js";
 
 const BATCH = 500;
@@ -53,6 +55,11 @@ export function stopSyncing(work) {
 
 async function run() {
   if (stopped) return { stopped: true };
+  // Sending needs the key: a locked tablet keeps its records, counted, until the person unlocks.
+  if (!(await isOpen(currentUser()))) {
+    await refreshStatus();
+    return { locked: true };
+  }
   try {
     const sent = await pushAll();
     await pullAll();
@@ -61,6 +68,11 @@ async function run() {
     await setMeta("last_sync", new Date().toISOString());
     return { sent, held: await syncAfterHolds() };
   } catch (error) {
+    if (error instanceof TabletLost) {
+      stopped = true;
+      await eraseTablet();
+      return { lost: true };
+    }
     if (error instanceof SessionExpired) {
       sayExpired();
       return { expired: true };
@@ -68,7 +80,7 @@ async function run() {
     scheduleRetry();
     return { error: String(error) };
   } finally {
-    await refreshStatus();
+    if (!stopped) await refreshStatus();
   }
 }
 
@@ -84,7 +96,7 @@ async function pushAll() {
       token = await freshToken();
       answer = await post(batch, token, all.length);
     }
-    if (answer.status === 401) throw new SessionExpired();
+    await refusedAt(answer);
     if (!answer.ok) throw new Error(`push answered ${answer.status}`);
     const { results } = await answer.json();
     if (!Array.isArray(results) || results.length !== batch.length) {
@@ -103,7 +115,7 @@ async function pullAll() {
       credentials: "same-origin", signal: timeout(),
       headers: { ...deviceHeaders(), "X-Outreach-Waiting": String(await countWaiting()) },
     });
-    if (answer.status === 401) throw new SessionExpired();
+    await refusedAt(answer);
     if (answer.status === 400 && cursor) { cursor = null; continue; }  // start again, whole
     if (!answer.ok) throw new Error(`pull answered ${answer.status}`);
     const body = await answer.json();
@@ -118,9 +130,22 @@ async function freshToken() {
   const answer = await fetch("/api/v1/session", {
     credentials: "same-origin", signal: timeout(), headers: deviceHeaders(),
   });
-  if (answer.status === 401) throw new SessionExpired();
+  await refusedAt(answer);
   if (!answer.ok) throw new Error(`session answered ${answer.status}`);
-  return (await answer.json()).csrf_token;
+  const session = await answer.json();
+  // The session must be the unlocked person's (DESIGN §9): one person's outbox is never sent,
+  // nor their working set filled, in a colleague's session left on the tablet.
+  if (String(session.user?.id) !== currentUser()) throw new SessionExpired();
+  return session.csrf_token;
+}
+
+// 401: the session is over (records kept, "Session expirée"); 403 tablette_perdue: the office
+// declared this tablet lost, and it erases itself.
+async function refusedAt(answer) {
+  if (answer.status === 401) throw new SessionExpired();
+  if (answer.status === 403 && (await answer.clone().json().catch(() => ({}))).code === "tablette_perdue") {
+    throw new TabletLost();
+  }
 }
 
 // Every API call says which tablet makes it (DESIGN §9): the server's journal and sync log.
