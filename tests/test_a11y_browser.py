@@ -21,8 +21,8 @@ from outreach.core.models import User
 from outreach.demo.load import DEMO_PASSWORD, load_demo
 from sync.schema import record
 from tests.conftest import LiveServer, csrf_from, make_app, wait_until
-from tests.test_offline import log_in as log_in_choosing_a_code
 from tests.test_offline import CODE, ready_offline
+from tests.test_offline import log_in as log_in_choosing_a_code
 
 pytestmark = pytest.mark.browser
 
