@@ -158,6 +158,12 @@ def test_the_code_is_chosen_at_the_first_login_and_opens_a_reopened_browser(
         expect(page.get_by_role("alert")).to_have_text("Les deux codes ne sont pas les mêmes.")
         choose_code(page)
         expect(page.get_by_role("heading", name="Bonjour")).to_be_visible()
+        # A second tab of the same browser session opens unlocked (the first one vouches).
+        beside = tablet.new_page()
+        beside.goto(f"{server.url}{FORM}")
+        expect(beside.get_by_role("heading", name="Tournée de maraude")).to_be_visible()
+        expect(beside.get_by_role("heading", name="Saisissez votre code")).to_have_count(0)
+        beside.close()
         keep_waiting(page)
         page.goto(f"{server.url}{FORM}")
         fill_tournee(page, "Gare et quais")

@@ -77,6 +77,8 @@ function wireTriggers() {
 async function startPage(user) {
   refreshStatus();
   registerWorker();
+  // Wired before the lock screen: a logout in another tab stops this one too, locked or not.
+  guardLogout();
   await unlocked(user);
   lockWhenIdle(user);
   const form = document.querySelector("form[data-offline-form]");
@@ -101,7 +103,6 @@ async function startPage(user) {
     window.addEventListener("outreach:pulled", redraw);
   }
   document.getElementById("export-waiting")?.addEventListener("click", exportWaiting);
-  guardLogout();
   protectStorage();
   wireTriggers();
   window.addEventListener("outreach:unlocked", () => sync().then(redraw));

@@ -38,13 +38,8 @@ function keys() {
 
 // Whether this tablet's data is sealed: the CCAS may turn the code off on managed tablets, and
 // then the data is stored in clear (the README says so).
-export function protectedTablet() {
-  return document.body.dataset.pin !== "off";
-}
-
-export function lockAfterMs() {
-  return Number(document.body.dataset.lockMs) || 5 * 60 * 1000;
-}
+export const protectedTablet = () => document.body.dataset.pin !== "off";
+export const lockAfterMs = () => Number(document.body.dataset.lockMs) || 5 * 60 * 1000;
 
 const random = (size) => crypto.getRandomValues(new Uint8Array(size));
 const base64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
@@ -84,13 +79,8 @@ async function unwrapBySecret(copy, secret, user) {
 
 const escrowKey = (text) => aesKey(unbase64(text), ["encrypt", "decrypt"]);
 
-export async function ring(user) {
-  return (await keys()).get("people", String(user));
-}
-
-async function saveRing(user, value) {
-  return (await keys()).put("people", value, String(user));
-}
+export const ring = async (user) => (await keys()).get("people", String(user));
+const saveRing = async (user, value) => (await keys()).put("people", value, String(user));
 
 // The people who have a key ring on this tablet (for "Changer de personne" offline).
 export async function findByLogin(login) {
@@ -125,9 +115,8 @@ export async function atLogin(user, { login, name, password, escrow }) {
   return protectedTablet() && !next.pin;
 }
 
-async function unwrapEscrow(held, escrow, user) {
-  return new Uint8Array(await unbox(await escrowKey(escrow), held.escrow, `key:${user}`));
-}
+const unwrapEscrow = async (held, escrow, user) => new Uint8Array(
+  await unbox(await escrowKey(escrow), held.escrow, `key:${user}`));
 
 // The raw key stays in this page's memory between a login or a password unlock and the code
 // chosen just after it, never longer (it is not kept anywhere).
@@ -197,12 +186,36 @@ async function open(user, raw) {
 async function openKey(user) {
   if (unlocked?.user === String(user)) return unlocked.key;
   const found = await (await keys()).get("open", String(user));
-  const token = sessionStorage.getItem(`outreach-open-${user}`);
+  const token = sessionStorage.getItem(`outreach-open-${user}`) || await tokenOfOtherTabs(user);
   if (!found || !token || found.token !== token || Date.now() - found.active_at > lockAfterMs()) {
     return null;
   }
   unlocked = { user: String(user), key: found.key };
   return found.key;
+}
+
+// A tab opened beside an unlocked one is of the same browser session: it asks them for the
+// token. A browser closed and reopened has no tab left to answer, and stays locked.
+const tabs = window.BroadcastChannel ? new BroadcastChannel("outreach-keys") : null;
+if (tabs) {
+  tabs.addEventListener("message", ({ data }) => {
+    const token = sessionStorage.getItem(`outreach-open-${data.user}`);
+    if (data.ask && token && unlocked?.user === data.user) tabs.postMessage({ user: data.user, token });
+  });
+}
+
+function tokenOfOtherTabs(user) {
+  if (!tabs) return null;
+  return new Promise((resolve) => {
+    const answer = ({ data }) => {
+      if (data.user !== String(user) || !data.token) return;
+      sessionStorage.setItem(`outreach-open-${user}`, data.token);
+      resolve(data.token);
+    };
+    tabs.addEventListener("message", answer);
+    tabs.postMessage({ ask: true, user: String(user) });
+    setTimeout(() => { tabs.removeEventListener("message", answer); resolve(null); }, 300);
+  });
 }
 
 export async function isOpen(user) {
@@ -221,9 +234,7 @@ export async function touch(user) {
   if (found) await db.put("open", { ...found, active_at: lastWrite }, String(user));
 }
 
-export function idleMs() {
-  return Date.now() - lastActivity;
-}
+export const idleMs = () => Date.now() - lastActivity;
 
 export async function lock(user) {
   unlocked = null;
