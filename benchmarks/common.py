@@ -24,23 +24,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def outreach(instance: Path, *args: str) -> None:
-    env = {**os.environ, "OUTREACH_INSTANCE_PATH": str(instance)}
+def outreach(instance: Path, *args: str, database: str | None = None) -> None:
+    env = {**os.environ, "OUTREACH_INSTANCE_PATH": str(instance),
+           **({"OUTREACH_DATABASE_URL": database} if database else {})}
     subprocess.run([sys.executable, "-m", "outreach", *args], env=env, check=True,
                    stdout=subprocess.DEVNULL)
 
 
 @contextmanager
-def running_server(users: list[tuple[str, str]]):
-    """Start `outreach run` on 127.0.0.1 with the given (login, role) accounts; yield its URL."""
+def running_server(users: list[tuple[str, str]], database: str | None = None):
+    """Start `outreach run` on 127.0.0.1 with the given (login, role) accounts; yield its URL.
+
+    On a fresh SQLite file in a temporary folder, or on the (empty) `database` URL given.
+    """
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
-        outreach(instance, "init-db")
+        outreach(instance, "init-db", database=database)
         for login, role in users:
             outreach(instance, "user", "create", "--login", login, "--password", PASSWORD,
-                     "--role", role)
+                     "--role", role, database=database)
         port = free_port()
-        env = {**os.environ, "OUTREACH_INSTANCE_PATH": str(instance)}
+        env = {**os.environ, "OUTREACH_INSTANCE_PATH": str(instance),
+               **({"OUTREACH_DATABASE_URL": database} if database else {})}
         server = subprocess.Popen(
             [sys.executable, "-m", "outreach", "run", "--port", str(port)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -130,9 +130,10 @@ def test_logging_out_erases_her_pages_and_data_and_nothing_opens_offline(
     wait_until(other_tab, "window.outreach && navigator.serviceWorker.controller")
 
     page.get_by_role("button", name="Se déconnecter").click()
-    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    expect(page.get_by_role("button", name="Se connecter", exact=True)).to_be_visible()
     # Her other tab leaves her pages too, without writing anything of hers back.
-    expect(other_tab.get_by_role("button", name="Se connecter")).to_be_visible()
+    expect(other_tab.get_by_role("button", name="Se connecter", exact=True)).to_be_visible()
+    expect(other_tab.get_by_role("heading", name="Connexion")).to_be_visible()
     # "Vous êtes déconnecté." is told by the tab that reached the login page first (both, when
     # they read the same cookie at once).
     told = [tab.get_by_text("Vous êtes déconnecté.").count() for tab in (page, other_tab)]
@@ -163,7 +164,7 @@ def test_logging_out_offline_erases_at_once_and_ends_the_session_when_the_networ
     # The network is back: the first page opened ends the session before it shows anything.
     page.context.set_offline(False)
     page.goto(f"{live_server.url}/")
-    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    expect(page.get_by_role("button", name="Se connecter", exact=True)).to_be_visible()
     assert page.evaluate("fetch('/api/v1/session').then((answer) => answer.status)") == 401
     assert page.evaluate("caches.has('logout-pending')") is False
     log_in(page, live_server.url, "vera")
@@ -197,7 +198,7 @@ def test_with_a_visit_waiting_logout_asks_keeps_it_and_it_is_sent_once_at_the_ne
         page.get_by_role("button", name="Se déconnecter").click()
     assert "1 fiche attend encore d'être envoyée" in asked.value.message
     assert "le reste de vos données en sera effacé" in asked.value.message
-    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    expect(page.get_by_role("button", name="Se connecter", exact=True)).to_be_visible()
 
     # The visit waits in her outbox; what was pulled about Jeanne is gone, and so are the pages.
     held = tablet(page, vera)
@@ -246,7 +247,7 @@ def test_a_record_to_fix_is_asked_about_and_kept_through_logout(app, office, liv
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_event("dialog"):
         page.get_by_role("button", name="Se déconnecter").click()
-    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    expect(page.get_by_role("button", name="Se connecter", exact=True)).to_be_visible()
     held = tablet(page, vera)
     [kept] = held["stores"]["to_fix"]
     assert "sealed" in kept and "verdict" in kept and "data" not in kept

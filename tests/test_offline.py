@@ -357,7 +357,7 @@ def test_logging_out_with_records_waiting_asks_and_never_deletes_them(app, live_
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_event("dialog"):
         page.get_by_role("button", name="Se déconnecter").click()
-    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    expect(page.get_by_role("button", name="Se connecter", exact=True)).to_be_visible()
     page.context.unroute("**/api/v1/sync/push")
     log_in(page, live_server.url, "lea")
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")

@@ -374,7 +374,7 @@ def test_a_copied_cookie_opens_nothing_after_logout_reset_or_loss(app, page, bro
         if way_out == "logout":
             page.once("dialog", lambda dialog: dialog.accept())
             page.get_by_role("button", name="Se déconnecter").click()
-            expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+            expect(page.get_by_role("button", name="Se connecter", exact=True)).to_be_visible()
         elif way_out == "reset":
             with app.app_context():
                 accounts.set_password(db.session.get(User, lea), NEW_PASSWORD)
