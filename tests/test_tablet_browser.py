@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from outreach.core import accounts, tablets
 from outreach.core.db import db
 from outreach.core.models import Tablet as TabletRow
-from outreach.core.models import User
+from outreach.core.models import TabletKey, User
 from tests.conftest import (
     PASSWORD,
     LiveServer,
@@ -424,5 +424,34 @@ def test_the_last_resort_export_is_sealed_and_the_server_opens_it(app, page, tmp
         assert answer.status_code == 200, answer.text
         [person] = stored_records(app, "personne")
         assert person.data["nom"] == "Tartempion"
+    finally:
+        server.stop()
+
+
+def test_a_key_ring_nothing_opens_any_more_is_said_and_kept(app, page):
+    """The escrow key gone from the server (a restored database) and the password changed: the
+    login says so, and erases nothing (the records sealed stay for the CCAS to recover)."""
+    lea = add_user(app, "lea", "maraude")
+    server = LiveServer(app)
+    try:
+        a_record_waiting(page, server.url)
+        with app.app_context():
+            db.session.execute(TabletKey.__table__.delete())
+            accounts.set_password(db.session.get(User, lea), NEW_PASSWORD)
+            db.session.commit()
+        page.goto(f"{server.url}/connexion?changer=1")
+        page.get_by_label("Identifiant").fill("lea")
+        page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD)
+        page.get_by_role("button", name="Se connecter", exact=True).click()
+        expect(page.get_by_role("alert")).to_have_text(
+            "La clé de cette tablette ne s'ouvre plus : appelez le CCAS.")
+        kept = page.evaluate("""(user) => new Promise((resolve) => {
+            const opening = indexedDB.open(`outreach-${user}`);
+            opening.onsuccess = () => {
+                const counted = opening.result.transaction("outbox").objectStore("outbox").count();
+                counted.onsuccess = () => resolve(counted.result);
+            };
+        })""", lea)
+        assert kept == 1
     finally:
         server.stop()

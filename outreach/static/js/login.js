@@ -53,8 +53,15 @@ async function logIn(login, password, say) {
   }
   const { user } = answer.body;
   if (!protectedTablet()) return true;
-  const mustChoose = await atLogin(user.id, { login, name: user.name, password,
-                                              escrow: answer.body.tablet_key });
+  let mustChoose;
+  try {
+    mustChoose = await atLogin(user.id, { login, name: user.name, password,
+                                          escrow: answer.body.tablet_key });
+  } catch (error) {
+    // Records sealed under a key no copy opens any more: said, and nothing is erased.
+    say(error.message);
+    return false;
+  }
   if (mustChoose) await chooseCode(user.id);
   return true;
 }
