@@ -71,7 +71,7 @@ async function logOut(form) {
   location.replace("/connexion");
 }
 
-async function forgetPages() {
+export async function forgetPages() {
   // Through the worker first, so that the forgetting comes after any keeping it has under way.
   const worker = navigator.serviceWorker?.controller;
   if (worker) {

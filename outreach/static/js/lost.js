@@ -3,6 +3,7 @@
 // Only the tablet's id stays, so that the office's page still knows it if it is found again.
 import { eraseKeys } from "./crypto.js";
 import { closeForGood } from "./store.js";
+import { forgetPages } from "./logout.js";
 
 export class TabletLost extends Error {}
 
@@ -17,6 +18,8 @@ export async function eraseTablet() {
     const asked = indexedDB.deleteDatabase(name);
     asked.onsuccess = asked.onerror = asked.onblocked = resolve;
   })));
+  // The kept pages through the worker first: a keeping it has under way lands before.
+  await forgetPages();
   if (window.caches) {
     for (const name of await caches.keys()) if (!name.startsWith("shell-")) await caches.delete(name);
   }
