@@ -30,6 +30,7 @@ from outreach.core.models import Record
 from outreach.figures.models import ActivityFact
 from tests.conftest import PASSWORD, add_user, on_postgresql
 from tests.sync_helpers import item, rencontre
+from tests.test_sync_concurrency import run_together
 
 TIMEOUT = 30
 RECORDS = 240
@@ -112,24 +113,6 @@ def the_night(count: int) -> list[dict]:
             data.update(situation_urgente=True, detail_urgence="Très froid, le 115 prévenu.")
         records.append(item(data=data))
     return records
-
-
-def run_together(work, count: int) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def guarded(index: int) -> None:
-        try:
-            work(index)
-        except BaseException as error:  # told to the test, never lost in a thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(n,), daemon=True) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=240)
-    assert not any(thread.is_alive() for thread in threads), "a client hung"
-    return errors
 
 
 def stored_once(app, records: list[dict], counted: bool = True) -> None:

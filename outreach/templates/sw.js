@@ -100,11 +100,11 @@ async function finishLogout() {
 
 async function networkFirst(event) {
   const request = event.request;
-  const cache = await caches.open(PAGES_CACHE);
   try {
     // Never kept as shown: the pages kept are the copies each page asks for (keep-pages).
     return await withTimeout(fetch(request), PAGE_TIMEOUT_MS);
   } catch (error) {
+    const cache = await caches.open(PAGES_CACHE);
     // Pages vary on the session cookie, which changes as the session does (a CSRF token kept
     // in it): the cache is this person's alone (forgotten when the person changes), so the
     // cookie a page was kept with does not matter.
