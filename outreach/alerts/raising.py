@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from types import SimpleNamespace
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from outreach.alerts.models import Alert
@@ -68,13 +68,14 @@ def raise_alerts(session: Session, rows) -> None:
     if not fresh:
         return
     first = sequence.reserve(session, len(fresh))
-    for offset, ((record_id, kind), row, detail) in enumerate(fresh):
-        session.add(Alert(
-            id=str(uuid.uuid4()), record_id=record_id, kind=kind, form=row.form,
-            person_id=row.data.get("personne"), detail=detail, raised_by=row.recorded_by,
-            raised_at=row.recorded_at, received_at=row.received_at or utcnow(),
-            status="nouvelle", change_seq=first + offset,
-        ))
+    # One statement for the batch's alerts: the unit of work would flush them one by one.
+    session.execute(insert(Alert.__table__), [
+        {"id": str(uuid.uuid4()), "record_id": record_id, "kind": kind, "form": row.form,
+         "person_id": row.data.get("personne"), "detail": detail, "raised_by": row.recorded_by,
+         "raised_at": row.recorded_at, "received_at": row.received_at or utcnow(),
+         "status": "nouvelle", "revision": 1, "change_seq": first + offset}
+        for offset, ((record_id, kind), row, detail) in enumerate(fresh)
+    ])
 
 
 def on_records_stored(session: Session, records, **_kwargs) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from datetime import date, datetime, time
 from typing import Any
 
@@ -114,12 +114,12 @@ class DateTime(fields.Field):
 class Choice(fields.Field):
     """One value out of a list of choices (inline, or a reference list read when checking)."""
 
-    def __init__(self, values: Callable[[], Iterable[str]], **kwargs: Any) -> None:
+    def __init__(self, values: Callable[[], Collection[str]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.values = values
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or value not in set(self.values()):
+        if not isinstance(value, str) or value not in self.values():
             raise ValidationError("Choix inconnu.")
         return value
 
@@ -127,14 +127,14 @@ class Choice(fields.Field):
 class Multi(fields.Field):
     """Several distinct values out of a list of choices."""
 
-    def __init__(self, values: Callable[[], Iterable[str]], **kwargs: Any) -> None:
+    def __init__(self, values: Callable[[], Collection[str]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.values = values
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ValidationError("Liste de choix attendue.")
-        known = set(self.values())
+        known = self.values()
         unknown = [item for item in value if item not in known]
         if unknown:
             raise ValidationError(f"Choix inconnu : {', '.join(unknown)}.")
@@ -194,7 +194,7 @@ class Place(fields.Field):
         return {"label": label, "lat": lat, "lon": lon}
 
 
-def build_field(spec: dict, reference: Callable[[str], Iterable[str]]) -> fields.Field:
+def build_field(spec: dict, reference: Callable[[str], Collection[str]]) -> fields.Field:
     """Build the marshmallow field that checks one field of a definition."""
     kind = spec["type"]
     options = {
@@ -214,7 +214,7 @@ def build_field(spec: dict, reference: Callable[[str], Iterable[str]]) -> fields
                 """Read the reference list when checking, so new entries count at once."""
                 return reference(list_key)
         else:
-            inline = [choice["value"] for choice in spec["choices"]]
+            inline = frozenset(choice["value"] for choice in spec["choices"])
 
             def values():
                 """Give the definition's own choices."""
