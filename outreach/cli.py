@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +22,9 @@ from outreach.core.models import User
 from outreach.demo import use_demo_settings
 from outreach.people import retention
 from outreach.register import erase_withdrawn, withdrawn_before
+
+# Below this many records the first build of the figures takes a second: nothing to say.
+SAY_PROGRESS_FROM = 10_000
 
 main = FlaskGroup(
     create_app=create_app,
@@ -122,7 +126,18 @@ def init_db() -> None:
 
 def _sum_up_figures() -> None:
     """Bring the figures' summary tables up to date (long only once, after an upgrade)."""
-    figures.catch_up(db.session, ZoneInfo(current_app.config["TIMEZONE"]))
+    figures.catch_up(db.session, ZoneInfo(current_app.config["TIMEZONE"]),
+                     progress=_say_progress)
+
+
+def _say_progress(done: int, total: int) -> None:
+    """Say how far the first build of the figures is, on one line (a large CCAS waits for it)."""
+    if total < SAY_PROGRESS_FROM:
+        return
+    terminal = sys.stderr.isatty()
+    line = f"Chiffres : {done:,} / {total:,} fiches résumées".replace(",", "\u202f")
+    ending = "\n" if done == total or not terminal else ""
+    click.echo(("\r" if terminal else "") + line + ending, err=True, nl=False)
 
 
 @main.command(

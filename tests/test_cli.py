@@ -183,3 +183,25 @@ def test_backup_on_postgresql_says_to_use_pg_dump_and_writes_nothing(app, runner
     result = invoke(runner, "backup", str(target))
     assert result.exit_code == 1 and "pg_dump" in result.output
     assert not target.exists()
+
+
+def test_init_db_says_how_far_the_first_build_of_the_figures_is(app, runner, monkeypatch):
+    from outreach import cli
+    from outreach.core.models import AppState
+    from outreach.figures import facts
+
+    assert invoke(runner, "demo").exit_code == 0
+    with app.app_context():
+        # As after an upgrade from before the summary tables: nothing summed up yet.
+        db.session.get(AppState, facts.WATERMARK).value = "0"
+        db.session.commit()
+        counted = db.session.query(Record).filter(Record.form.in_(facts.COUNTED_FORMS)).count()
+    monkeypatch.setattr(cli, "SAY_PROGRESS_FROM", 1)  # the demo is smaller than a large CCAS
+    result = invoke(runner, "init-db")
+    assert result.exit_code == 0, result.output
+    total = f"{counted:,}".replace(",", "\u202f")
+    assert f"Chiffres : 0 / {total} fiches résumées" in result.stderr
+    assert f"Chiffres : {total} / {total} fiches résumées" in result.stderr
+    assert "Base de données à jour" in result.output
+    with app.app_context():
+        assert db.session.get(AppState, facts.WATERMARK).value != "0"

@@ -9,13 +9,14 @@ with it (they take its date). Nothing here imports Flask.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
 
 from sqlalchemy import case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from outreach.core.models import AppState, take_watermark
+from outreach.figures import rebuild
 from outreach.figures.models import ActivityChoice, ActivityDay, ActivityFact
 from outreach.register import KEPT_AFTER_WITHDRAWAL, CallTask
 from sync import sequence
@@ -32,16 +33,32 @@ CHOICE_FIELDS = {"maraude.rencontre": ("prestations", "besoins", "orientations")
                  "visite.visite": ("besoins",),
                  "plan.appel": ("besoins",)}
 BATCH = 2000
+# Records changed since the last run beyond which building everything again in SQL is
+# quicker than following them one by one.
+REBUILD_FROM = 100_000
 # What an erased file is called (people.retention): its tombstone keeps its sex and age band.
 ERASED_FILE = "Personne effacée"
 # What an erased registration keeps (outreach.register): it is counted until its withdrawal.
 ERASED_ENTRY = KEPT_AFTER_WITHDRAWAL
 
 
-def catch_up(session: Session, zone: tzinfo) -> int:
-    """Sum up the records changed since the last run; return how many were read."""
+def catch_up(session: Session, zone: tzinfo,
+             progress: Callable[[int, int], None] | None = None) -> int:
+    """Sum up the records changed since the last run; return how many were read.
+
+    The first time (or far behind), everything is built again in SQL (`rebuild`), telling
+    `progress(done, total)` as it goes; otherwise record by record from the watermark.
+    """
     seen = take_watermark(session, WATERMARK)
     upper = sequence.current(session)
+    behind = seen == 0 or session.scalar(
+        select(func.count()).select_from(record)
+        .where(record.c.change_seq > seen, record.c.change_seq <= upper)) > REBUILD_FROM
+    if behind and rebuild.can_rebuild(session, zone):
+        rebuild.rebuild(session, zone, upper, progress)
+        session.get(AppState, WATERMARK).value = str(upper)
+        session.commit()
+        return upper - seen
     read = 0
     touched: set[tuple[str, date]] = set()
     while seen < upper:
