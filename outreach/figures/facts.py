@@ -9,6 +9,7 @@ with it (they take its date). Nothing here imports Flask.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
 
@@ -55,7 +56,7 @@ def catch_up(session: Session, zone: tzinfo,
         select(func.count()).select_from(record)
         .where(record.c.change_seq > seen, record.c.change_seq <= upper)) > REBUILD_FROM
     if behind and rebuild.can_rebuild(session, zone):
-        rebuild.rebuild(session, zone, upper, progress)
+        rebuild.rebuild(session, zone, upper, sys.modules[__name__], progress)
         session.get(AppState, WATERMARK).value = str(upper)
         session.commit()
         return upper - seen

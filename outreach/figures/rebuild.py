@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
+from types import ModuleType
 
 from sqlalchemy import Date, and_, case, cast, false, func, insert, literal, null, select, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -31,10 +32,14 @@ def can_rebuild(session: Session, zone: tzinfo) -> bool:
         and bool(getattr(zone, "key", None))
 
 
-def rebuild(session: Session, zone: tzinfo, upper: int, progress: Progress | None = None) -> None:
-    """Empty the summary tables and sum up every record up to `upper` again, in SQL."""
-    from outreach.figures import facts  # the definitions this module says again in SQL
+def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
+            progress: Progress | None = None) -> None:
+    """Empty the summary tables and sum up every record up to `upper` again, in SQL.
 
+    `facts` is `outreach.figures.facts`, handed by its catch-up: the definitions said here again
+    (forms counted, parents, choices) and its record-by-record path (the package allows no
+    import cycle).
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         _local_day_in_sqlite(session, zone)
