@@ -163,7 +163,8 @@ def main() -> None:
             finally:
                 if cluster:
                     cluster.stop()
-    print(json.dumps({"benchmark": "reporting", "engines": figures,
+    # The first engine's figures at the top as before `--engine` (what the smoke test reads).
+    print(json.dumps({"benchmark": "reporting", **figures[engines[0]], "engines": figures,
                       "goal": "dashboard <= 300 ms, summary_build_s <= 15"}, indent=2))
 
 
