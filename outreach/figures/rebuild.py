@@ -85,8 +85,8 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
         if index.table.name == "activity_day":
             index.create(connection)
     if dialect == "postgresql":
-        # Tables made anew: without fresh statistics the planner guesses, and the dashboard's
-        # queries on them took twice as long.
+        # Tables made anew: without fresh statistics the planner guesses at the dashboard's
+        # queries on them.
         session.execute(text("ANALYZE activity_fact, activity_choice, activity_day"))
 
 

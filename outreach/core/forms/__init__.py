@@ -298,7 +298,8 @@ class QuickLoad:
         # What `Field.deserialize` adds around `_deserialize`: none of our fields has any.
         for key, spec in self.fields:
             if spec.validators or spec.pre_load or spec.post_load:
-                raise DefinitionError(f"{key}: a field with hooks needs Field.deserialize")
+                raise DefinitionError(f"champ «{key}» : des validateurs que la vérification "
+                                      "rapide ne connaît pas")
 
     def __call__(self, data: Any) -> dict | None:
         """Return the clean data, or None when the data has an error."""
