@@ -83,6 +83,19 @@ def check(items: list[dict], actor: Actor, forms: Forms, now: datetime) -> list[
     return checked
 
 
+@dataclass
+class Applied:
+    """A batch once committed: one result per record, and the rows it wrote as they now stand.
+
+    `written` holds, for each record created or updated, the columns the follow-up reads (`id,
+    form, data, recorded_by, recorded_at, received_at, deleted`) and its `change_seq`: what was
+    just stored need not be read back from the database to be followed.
+    """
+
+    results: list[dict]
+    written: list[dict]
+
+
 def apply_push(
     session: Session,
     actor: Actor,
@@ -98,12 +111,25 @@ def apply_push(
     rejected record); by default the author is whoever pushes. `waiting` is how many records
     the tablet said it held, kept in the sync log.
     """
+    return apply_batch(session, actor, device_id, items, forms, author, waiting).results
+
+
+def apply_batch(
+    session: Session,
+    actor: Actor,
+    device_id: str | None,
+    items: list[dict],
+    forms: Forms,
+    author: int | None = None,
+    waiting: int | None = None,
+) -> Applied:
+    """Apply one pushed batch and commit it, as `apply_push`; return its results and its rows."""
     started = perf_counter()
     now = utcnow()
     checked = check(items, actor, forms, now)
     for attempt in range(RETRIES):
         try:
-            results = _write(session, actor, device_id, checked, now, author, forms)
+            results, written = _write(session, actor, device_id, checked, now, author, forms)
         except LostRace:
             session.rollback()
             if attempt == RETRIES - 1:
@@ -117,12 +143,12 @@ def apply_push(
             duration_ms=round((perf_counter() - started) * 1000), waiting=waiting,
         ))
         session.commit()
-        return results
+        return Applied(results, written)
     raise AssertionError("unreachable")
 
 
 def _write(session: Session, actor: Actor, device_id: str | None, checked: list[Checked],
-           now: datetime, author: int | None, forms: Forms) -> list[dict]:
+           now: datetime, author: int | None, forms: Forms) -> tuple[list[dict], list[dict]]:
     next_seq = sequence.reserve(session, max(1, len(checked)))
     ids = list({c.record["id"] for c in checked})
     current = {row.id: dict(row._mapping) for row in session.execute(
@@ -170,7 +196,7 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
             results.append(_result(item.raw["id"], "conflict", stored["revision"]))
     batch.execute(session)
     _close_corrected(session, actor, now, results, {ident for ident, _ in quarantined})
-    return results
+    return results, [*batch.inserts.values(), *batch.updates.values()]
 
 
 def _close_corrected(session: Session, actor: Actor, now: datetime, results: list[dict],

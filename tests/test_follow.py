@@ -109,3 +109,39 @@ def test_the_current_person_form_identifies_only_with_consent(app, tablets):
     assert result["errors"]["consentement"] == [
         "Une personne n'est identifiée qu'avec son consentement : répondez « Oui » et notez "
         "la date."]
+
+
+def test_the_rows_handed_over_by_a_push_are_followed_as_a_re_read_would(app):
+    """The follow-up takes the rows a push just wrote, and reads from the database the others.
+
+    Between a push and its follow-up, another server changed one of its records and stored one of
+    its own: the follow-up must see the record as it now stands and the other server's one too.
+    """
+    from sync.push import Actor, apply_batch, apply_push
+
+    user = add_user(app, "maraude", "maraude")
+    actor = Actor(user, "maraude")
+    first, changed = item(data=rencontre()), item(data=rencontre())
+    seen: list[list] = []
+
+    def record_rows(_session, records, **_kwargs):
+        seen.append([tuple(row) for row in records])
+
+    with app.app_context():
+        storing.catch_up(db.session)
+        forms = storing.catalog.engine_forms()
+        applied = apply_batch(db.session, actor, None, [first, changed], forms)
+        urgent = rencontre(situation_urgente=True, detail_urgence="Froid.")
+        other = item(data=rencontre())
+        apply_push(db.session, actor, None,
+                   [changed | {"base_revision": 1, "data": urgent}, other], forms)
+        expected = [tuple(row) for row in db.session.execute(
+            select(*storing.FOLLOWED).order_by(storing.record.c.change_seq))]
+        storing.signals.records_stored.connect(record_rows)
+        try:
+            assert storing.catch_up(db.session, applied.written) == 3
+        finally:
+            storing.signals.records_stored.disconnect(record_rows)
+    assert seen == [expected]
+    assert [row[0] for row in expected] == [first["id"], changed["id"], other["id"]]
+    assert [(a.record_id, a.kind) for a in alerts(app)] == [(changed["id"], "situation_urgente")]

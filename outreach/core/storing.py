@@ -9,6 +9,9 @@ path stored it, and none is followed twice (each feature's receiver is idempoten
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,23 +19,54 @@ from sqlalchemy.orm import Session
 from outreach.core import catalog, signals
 from outreach.core.models import AppState, take_watermark
 from sync import sequence
-from sync.push import Actor, apply_push
+from sync.push import Actor, apply_batch
 from sync.schema import record
 
 log = logging.getLogger(__name__)
 WATERMARK = "followed_seq"
 
 
-def catch_up(session: Session) -> int:
-    """Follow the records stored since the last run; return how many were looked at."""
+class Written(NamedTuple):
+    """A row just written by this process, handed to the follow-up as the database would."""
+
+    id: str
+    form: str
+    data: dict
+    recorded_by: int
+    recorded_at: datetime
+    received_at: datetime
+    deleted: bool
+
+
+FOLLOWED = (record.c.id, record.c.form, record.c.data, record.c.recorded_by,
+            record.c.recorded_at, record.c.received_at, record.c.deleted)
+
+
+def catch_up(session: Session, written: Iterable[dict] = ()) -> int:
+    """Follow the records stored since the last run; return how many were looked at.
+
+    `written` are rows this process has just stored (`Applied.written`): those still at the
+    revision they were written at are followed as they are, the others read from the database.
+    """
     seen = take_watermark(session, WATERMARK)
     upper = sequence.current(session)
-    rows = session.execute(
-        select(record.c.id, record.c.form, record.c.data, record.c.recorded_by,
-               record.c.recorded_at, record.c.received_at, record.c.deleted)
-        .where(record.c.change_seq > seen, record.c.change_seq <= upper)
-        .order_by(record.c.change_seq)
-    ).all()
+    since = (record.c.change_seq > seen, record.c.change_seq <= upper)
+    known = {(row["id"], row["change_seq"]): row for row in written}
+    if known:
+        changed = session.execute(
+            select(record.c.id, record.c.change_seq).where(*since).order_by(record.c.change_seq)
+        ).all()
+        unknown = [ident for ident, seq in changed if (ident, seq) not in known]
+        read = {row.id: row for row in session.execute(
+            select(*FOLLOWED).where(*since, record.c.id.in_(unknown)))} if unknown else {}
+        rows = []
+        for ident, seq in changed:
+            if (ident, seq) in known:
+                rows.append(Written(*(known[ident, seq][column.name] for column in FOLLOWED)))
+            elif ident in read:  # else changed again since: the next run follows it
+                rows.append(read[ident])
+    else:
+        rows = session.execute(select(*FOLLOWED).where(*since).order_by(record.c.change_seq)).all()
     if rows:
         signals.records_stored.send(session, records=rows)
     session.get(AppState, WATERMARK).value = str(upper)
@@ -40,10 +74,10 @@ def catch_up(session: Session) -> int:
     return len(rows)
 
 
-def after_store(session: Session) -> None:
+def after_store(session: Session, written: Iterable[dict] = ()) -> None:
     """Follow what was just stored; a failure never undoes the storing (the next run catches up)."""
     try:
-        catch_up(session)
+        catch_up(session, written)
     except Exception:
         session.rollback()
         log.exception("following stored records failed; the next store will catch up")
@@ -52,11 +86,11 @@ def after_store(session: Session) -> None:
 def store(session: Session, actor: Actor, device_id: str | None, items: list[dict],
           author: int | None = None, waiting: int | None = None) -> list[dict]:
     """Store records through the sync engine, then follow them: every path that stores does so."""
-    results = apply_push(session, actor, device_id, items, catalog.engine_forms(), author=author,
-                         waiting=waiting)
-    _refused_for_whom_they_name(session, items, results, author or actor.id)
-    after_store(session)
-    return results
+    applied = apply_batch(session, actor, device_id, items, catalog.engine_forms(), author=author,
+                          waiting=waiting)
+    _refused_for_whom_they_name(session, items, applied.results, author or actor.id)
+    after_store(session, applied.written)
+    return applied.results
 
 
 def _refused_for_whom_they_name(session: Session, items: list[dict], results: list[dict],
