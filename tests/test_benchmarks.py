@@ -12,7 +12,7 @@ BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
 @pytest.mark.parametrize(
     ("script", "args", "key"),
-    [("ingest.py", ["--records", "300", "--batch", "100"], "push_vs_bare"),
+    [("ingest.py", ["--records", "300", "--batch", "100", "--repeat", "1"], "push_vs_bare"),
      ("pull.py", ["--people", "20", "--visits", "2", "--runs", "2"], "first_pull_kb_gzip"),
      ("offline.py", ["--records", "20", "--runs", "1"], "shell_kb"),
      ("reporting.py", ["--records", "400", "--runs", "1"], "dashboard_year_vs_year_before_ms")],
