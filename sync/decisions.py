@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from . import sequence
 from .content import content_hash
-from .push import Actor, Forms, apply_push, check, history_row, may_change
+from .push import Actor, Forms, apply_batch, check, history_row, may_change
 from .schema import quarantine, record, record_conflict, record_revision, utcnow
 
 CORRECTED = {
@@ -58,8 +58,8 @@ def correct_rejected(
         checked.errors = may_change(dict(stored._mapping), checked.record, actor)
     if checked.errors:
         return None, checked.errors
-    [result] = apply_push(session, actor, kept["device_id"], [item], forms,
-                          author=kept["recorded_by"])
+    [result] = apply_batch(session, actor, kept["device_id"], [item], forms,
+                           author=kept["recorded_by"]).results
     session.execute(update(quarantine).where(quarantine.c.id == quarantine_id).values(
         status="corrected", decided_at=utcnow(), decided_by=actor.id,
         reason=CORRECTED[result["status"]]))

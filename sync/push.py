@@ -96,24 +96,6 @@ class Applied:
     written: list[dict]
 
 
-def apply_push(
-    session: Session,
-    actor: Actor,
-    device_id: str | None,
-    items: list[dict],
-    forms: Forms,
-    author: int | None = None,
-    waiting: int | None = None,
-) -> list[dict]:
-    """Apply one pushed batch and commit it; return one result per record, in request order.
-
-    `author` stores new records in another person's name (a coordinateur correcting an agent's
-    rejected record); by default the author is whoever pushes. `waiting` is how many records
-    the tablet said it held, kept in the sync log.
-    """
-    return apply_batch(session, actor, device_id, items, forms, author, waiting).results
-
-
 def apply_batch(
     session: Session,
     actor: Actor,
@@ -123,7 +105,12 @@ def apply_batch(
     author: int | None = None,
     waiting: int | None = None,
 ) -> Applied:
-    """Apply one pushed batch and commit it, as `apply_push`; return its results and its rows."""
+    """Apply one pushed batch and commit it; return its results (in request order) and rows.
+
+    `author` stores new records in another person's name (a coordinateur correcting an agent's
+    rejected record); by default the author is whoever pushes. `waiting` is how many records
+    the tablet said it held, kept in the sync log.
+    """
     started = perf_counter()
     now = utcnow()
     checked = check(items, actor, forms, now)

@@ -117,7 +117,7 @@ def test_the_rows_handed_over_by_a_push_are_followed_as_a_re_read_would(app):
     Between a push and its follow-up, another server changed one of its records and stored one of
     its own: the follow-up must see the record as it now stands and the other server's one too.
     """
-    from sync.push import Actor, apply_batch, apply_push
+    from sync.push import Actor, apply_batch
 
     user = add_user(app, "maraude", "maraude")
     actor = Actor(user, "maraude")
@@ -133,8 +133,8 @@ def test_the_rows_handed_over_by_a_push_are_followed_as_a_re_read_would(app):
         applied = apply_batch(db.session, actor, None, [first, changed], forms)
         urgent = rencontre(situation_urgente=True, detail_urgence="Froid.")
         other = item(data=rencontre())
-        apply_push(db.session, actor, None,
-                   [changed | {"base_revision": 1, "data": urgent}, other], forms)
+        apply_batch(db.session, actor, None,
+                    [changed | {"base_revision": 1, "data": urgent}, other], forms)
         expected = [tuple(row) for row in db.session.execute(
             select(*storing.FOLLOWED).order_by(storing.record.c.change_seq))]
         storing.signals.records_stored.connect(record_rows)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from outreach.core.catalog import reference_values
 from outreach.core.db import db
 from outreach.core.forms import FORMS_DIR, FormRegistry, load_definitions
-from sync.push import Actor, apply_push
+from sync.push import Actor, apply_batch
 from sync.schema import record_conflict
 from tests.conftest import add_user, stored_records, wait_until
 from tests.test_offline import FORM, fill_tournee, log_in, ready_offline
@@ -110,7 +110,7 @@ def test_a_stored_record_is_changed_and_a_change_made_meanwhile_becomes_a_confli
                 "base_revision": 2, "data": {**changed.data, "secteur": "Nord"}}
         from outreach.core.catalog import engine_forms
 
-        [result] = apply_push(db.session, office, None, [item], engine_forms())
+        [result] = apply_batch(db.session, office, None, [item], engine_forms()).results
         assert result["status"] == "updated"
     page.context.set_offline(True)
     page.get_by_label("Secteur").fill("Sud")

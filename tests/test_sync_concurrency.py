@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from outreach.core.catalog import EngineForms
 from outreach.core.db import db
-from sync.push import Actor, apply_push
+from sync.push import Actor, apply_batch
 from sync.schema import quarantine, record, record_conflict, sync_log
 from tests.conftest import PASSWORD, add_user
 from tests.sync_helpers import item, rencontre
@@ -147,7 +147,8 @@ def test_two_connections_applying_the_same_batch_at_once(app):
                 # Held through the barrier: both connections are open when the race starts.
                 connections.add(id(session.connection().connection.dbapi_connection))
                 barrier.wait()
-                results[index] = apply_push(session, actor, str(uuid.uuid4()), batch, forms)
+                results[index] = apply_batch(session, actor, str(uuid.uuid4()), batch,
+                                             forms).results
 
         assert run_together(apply, 2) == []
         assert len(connections) == 2, "two separate connections"

@@ -14,7 +14,7 @@ from outreach.core.catalog import engine_forms
 from outreach.core.db import db
 from outreach.core.models import Record
 from outreach.visits import planning
-from sync.push import Actor, apply_push
+from sync.push import Actor, apply_batch
 from tests.conftest import add_user
 from tests.test_offline import log_in, ready_offline
 
@@ -31,7 +31,7 @@ def senior(app, office_id, alias, nom, **data):
                      "consentement": True, "date_consentement": "2026-01-05", **data}}
     with app.app_context():
         office = Actor(id=office_id, role="coordinateur", office=True)
-        [result] = apply_push(db.session, office, None, [item], engine_forms())
+        [result] = apply_batch(db.session, office, None, [item], engine_forms()).results
         assert result["status"] == "created", result
     return ident
 

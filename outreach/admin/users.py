@@ -11,7 +11,7 @@ from outreach.core.db import db
 from outreach.core.models import User
 from outreach.core.roles import ROLES, restrict
 from sync.protocol import MAX_RECORDS, EnvelopeError, parse_json, read_envelope
-from sync.push import apply_push
+from sync.push import apply_batch
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 NOT_AN_EXPORT = "Ce fichier n'est pas un export de fiches en attente (ou son auteur est inconnu)."
@@ -120,8 +120,8 @@ def import_waiting():
         return render_template("admin_import.html", error=NOT_AN_EXPORT), 400
     counts: dict[str, int] = {}
     for batch in batches:
-        for result in apply_push(db.session, actor(), body["device_id"], batch,
-                                 catalog.engine_forms(), author=author.id):
+        for result in apply_batch(db.session, actor(), body["device_id"], batch,
+                                  catalog.engine_forms(), author=author.id).results:
             counts[result["status"]] = counts.get(result["status"], 0) + 1
     audit.log("records.import", f"user:{author.id}", counts=counts)
     db.session.commit()
