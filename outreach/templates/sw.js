@@ -104,12 +104,12 @@ async function networkFirst(event) {
     // Never kept as shown: the pages kept are the copies each page asks for (keep-pages).
     return await withTimeout(fetch(request), PAGE_TIMEOUT_MS);
   } catch (error) {
-    const cache = await caches.open(PAGES_CACHE);
     // Pages vary on the session cookie, which changes as the session does (a CSRF token kept
     // in it): the cache is this person's alone (forgotten when the person changes), so the
-    // cookie a page was kept with does not matter.
-    const kept = await cache.match(request, { ignoreVary: true })
-      || await cache.match(request, { ignoreSearch: true, ignoreVary: true });
+    // cookie a page was kept with does not matter. Looked up by name: opening would create it.
+    const kept = await caches.match(request, { cacheName: PAGES_CACHE, ignoreVary: true })
+      || await caches.match(request, { cacheName: PAGES_CACHE, ignoreSearch: true,
+                                       ignoreVary: true });
     return kept || offlinePage();
   }
 }
@@ -124,7 +124,6 @@ function withTimeout(promise, milliseconds) {
 
 async function keepPages(urls) {
   if (await caches.has(LOGOUT_CACHE)) return;
-  const cache = await caches.open(PAGES_CACHE);
   await Promise.all(urls.map(async (url) => {
     try {
       // Marked as the worker's: a page kept in the background must not take the person's
@@ -132,7 +131,9 @@ async function keepPages(urls) {
       const response = await fetch(url, { credentials: "same-origin",
                                           headers: { "X-Outreach-Keep": "1" } });
       if (keepable(response) && response.headers.get("X-Outreach-Kept") === "1") {
-        await cache.put(url, response);
+        // Opened only to put a page: a keeping that comes after a logout or an erasure, and
+        // is refused (its session ended), must not leave an empty cache of pages behind.
+        await (await caches.open(PAGES_CACHE)).put(url, response);
       }
     } catch (error) { /* offline now: the page is kept at its next online visit */ }
   }));
