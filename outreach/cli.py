@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import sys
 from datetime import date
@@ -54,7 +55,20 @@ def run(host: str, port: int, threads: int, debug: bool) -> None:
         app.run(host=host, port=port, debug=True, use_reloader=True)
         return
 
+    _spare_the_collector()
     waitress.serve(app, host=host, port=port, threads=threads, ident="outreach")
+
+
+def _spare_the_collector() -> None:
+    """Keep what lives as long as the server (modules, forms, mappings) out of the collector.
+
+    Measured on a push of 10,000 rencontres in batches of 500: the full collections that a
+    batch's thousands of objects set off went over the whole started app each time, a fifth
+    of the push; frozen, and with young collections less frequent, under a tenth.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 @main.command("purge", help="Efface ce que les règles de conservation ne gardent plus.")

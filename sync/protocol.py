@@ -23,6 +23,8 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 # (a body nested 100,000 levels deep overflows the parser's stack), refused before it is read.
 MAX_DEPTH = 32
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# What tablets send, and what `as_uuid` answers: already canonical, no need to parse it again.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class EnvelopeError(ValueError):
@@ -66,30 +68,44 @@ def _finite(text: str) -> float:
 
 
 def _check_tree(body: Any, strings: bool) -> None:
-    # Iterative, so that the check itself cannot overflow; strings are looked at only when the
-    # body escapes a surrogate (rare), containers always.
-    stack = [(body, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                raise NotJSON("Le corps de la requête n'est pas du JSON valide : un caractère "
-                              "y est une moitié de paire UTF-16.") from None
-            continue
-        if depth > MAX_DEPTH:
-            raise NotJSON(f"JSON imbriqué sur plus de {MAX_DEPTH} niveaux.")
-        children = (list(value.values()) + (list(value) if strings else [])
-                    if isinstance(value, dict) else value)
-        stack.extend((child, depth + 1) for child in children
-                     if isinstance(child, dict | list) or (strings and isinstance(child, str)))
+    # Level by level, so that the check itself cannot overflow; strings are looked at only when
+    # the body escapes a surrogate (rare), containers always. json.loads makes exact types only.
+    level, depth = [body], 1
+    while level:
+        nested = []
+        for value in level:
+            if type(value) is str:
+                _check_string(value)
+                continue
+            if depth > MAX_DEPTH:
+                raise NotJSON(f"JSON imbriqué sur plus de {MAX_DEPTH} niveaux.")
+            if type(value) is dict:
+                if strings:
+                    nested.extend(value)
+                value = value.values()
+            for child in value:
+                if type(child) in _CONTAINERS or (strings and type(child) is str):
+                    nested.append(child)
+        level, depth = nested, depth + 1
+
+
+_CONTAINERS = (dict, list)
+
+
+def _check_string(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotJSON("Le corps de la requête n'est pas du JSON valide : un caractère "
+                      "y est une moitié de paire UTF-16.") from None
 
 
 def as_uuid(value: Any) -> str | None:
     """Return the canonical form of a UUID string, or None if it is not one."""
     if not isinstance(value, str):
         return None
+    if _CANONICAL_UUID.fullmatch(value):
+        return value
     try:
         return str(uuid.UUID(value))
     except ValueError:

@@ -14,11 +14,11 @@ from time import perf_counter
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import sequence
-from .content import content_hash
+from .bulk import EncodedJSON, insert_rows
+from .content import content_hash, fingerprint_and_data
 from .protocol import as_uuid, check_record
 from .schema import quarantine, record, record_conflict, record_revision, sync_log, utcnow
 
@@ -61,6 +61,7 @@ class Checked:
     record: dict
     content_hash: str
     errors: dict[str, list[str]]
+    data_json: str | None = None  # the clean data as stored, encoded once with its fingerprint
 
 
 def check(items: list[dict], actor: Actor, forms: Forms, now: datetime) -> list[Checked]:
@@ -76,10 +77,13 @@ def check(items: list[dict], actor: Actor, forms: Forms, now: datetime) -> list[
         store_rule = getattr(forms, "may_store", None)
         if not errors and store_rule:
             errors = store_rule(found, actor)
-        if not errors:
-            # One moment, one fingerprint: "…+01:00" and "…Z" name the same time.
-            found["recorded_at"] = _recorded_at(found["recorded_at"]).astimezone(UTC).isoformat()
-        checked.append(Checked(item, found, content_hash(item if errors else found), errors))
+        if errors:
+            checked.append(Checked(item, found, content_hash(item), errors))
+            continue
+        # One moment, one fingerprint: "…+01:00" and "…Z" name the same time.
+        found["recorded_at"] = _recorded_at(found["recorded_at"]).astimezone(UTC).isoformat()
+        fingerprint, data_json = fingerprint_and_data(found)
+        checked.append(Checked(item, found, fingerprint, errors, data_json))
     return checked
 
 
@@ -242,6 +246,7 @@ class _Batch:
     def __init__(self, actor: Actor, device_id: str | None, now: datetime, author: int) -> None:
         self.actor, self.device_id, self.now, self.author = actor, device_id, now, author
         self.inserts: dict[str, dict] = {}
+        self.encoded: dict[str, EncodedJSON] = {}  # the data of each staged insert, as stored
         self.updates: dict[str, dict] = {}
         self.history: list[dict] = []
         self.conflicts: list[dict] = []
@@ -255,6 +260,7 @@ class _Batch:
             "change_seq": seq, "deleted": False,
         }
         self.inserts[row["id"]] = row
+        self.encoded[row["id"]] = EncodedJSON(item.data_json)
         return row
 
     def update(self, stored: dict, item: Checked, seq: int) -> dict:
@@ -266,6 +272,7 @@ class _Batch:
         }
         if row["id"] in self.inserts:
             self.inserts[row["id"]] = row
+            self.encoded[row["id"]] = EncodedJSON(item.data_json)
         else:
             self.updates[row["id"]] = row | {"expected_revision": stored["revision"]}
         return row
@@ -299,10 +306,8 @@ class _Batch:
     def execute(self, session: Session) -> None:
         """Write everything staged: one statement per table."""
         if self.inserts:
-            rows = list(self.inserts.values())
-            statement = _insert_new(session).returning(record.c.id)
-            stored = session.execute(statement, rows).scalars().all()
-            if len(stored) != len(rows):
+            rows = [row | {"data": self.encoded[ident]} for ident, row in self.inserts.items()]
+            if insert_rows(session, record, rows, skip_existing=("id",)) != len(rows):
                 raise LostRace
         if self.history:
             session.execute(insert(record_revision), self.history)
@@ -328,9 +333,3 @@ class _Batch:
         if self.rejected:
             session.execute(insert(quarantine), self.rejected)
 
-
-def _insert_new(session: Session):
-    """Return the dialect's "insert, or nothing if the id exists" (no SQLite-only SQL)."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(record).on_conflict_do_nothing(index_elements=["id"])

@@ -8,12 +8,12 @@ from __future__ import annotations
 import uuid
 from types import SimpleNamespace
 
-from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from outreach.alerts.models import Alert
 from outreach.core import catalog
 from sync import sequence
+from sync.bulk import insert_rows
 from sync.schema import utcnow
 
 ALERT_KINDS = {
@@ -48,7 +48,7 @@ def alert_of(form: str, data: dict) -> tuple[str, str | None] | None:
 
 
 def raise_alerts(session: Session, rows) -> None:
-    """Raise the alert each record says, unless it was raised already (one query for them all).
+    """Raise the alert each record says, unless it was raised already (one statement for all).
 
     `rows` have the record's `id, form, data, recorded_by, recorded_at, received_at`.
     """
@@ -59,23 +59,16 @@ def raise_alerts(session: Session, rows) -> None:
             wanted.setdefault((row.id, raised[0]), (row, raised[1]))
     if not wanted:
         return
-    raised_before = set(session.execute(
-        select(Alert.record_id, Alert.kind)
-        .where(tuple_(Alert.record_id, Alert.kind).in_(list(wanted)))
-    ).all())
-    fresh = [(key, row, detail) for key, (row, detail) in wanted.items()
-             if key not in raised_before]
-    if not fresh:
-        return
-    first = sequence.reserve(session, len(fresh))
-    # One statement for the batch's alerts: the unit of work would flush them one by one.
-    session.execute(insert(Alert.__table__), [
+    first = sequence.reserve(session, len(wanted))
+    # One statement for the batch's alerts (the unit of work would flush them one by one); an
+    # alert raised before is left as it is by the unique index, its number left unused.
+    insert_rows(session, Alert.__table__, [
         {"id": str(uuid.uuid4()), "record_id": record_id, "kind": kind, "form": row.form,
          "person_id": row.data.get("personne"), "detail": detail, "raised_by": row.recorded_by,
          "raised_at": row.recorded_at, "received_at": row.received_at or utcnow(),
          "status": "nouvelle", "revision": 1, "change_seq": first + offset}
-        for offset, ((record_id, kind), row, detail) in enumerate(fresh)
-    ])
+        for offset, ((record_id, kind), (row, detail)) in enumerate(wanted.items())
+    ], skip_existing=("record_id", "kind"))
 
 
 def on_records_stored(session: Session, records, **_kwargs) -> None:

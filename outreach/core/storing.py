@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -40,6 +41,7 @@ class Written(NamedTuple):
 
 FOLLOWED = (record.c.id, record.c.form, record.c.data, record.c.recorded_by,
             record.c.recorded_at, record.c.received_at, record.c.deleted)
+_followed_values = itemgetter(*(column.name for column in FOLLOWED))
 
 
 def catch_up(session: Session, written: Iterable[dict] = ()) -> int:
@@ -62,7 +64,7 @@ def catch_up(session: Session, written: Iterable[dict] = ()) -> int:
         rows = []
         for ident, seq in changed:
             if (ident, seq) in known:
-                rows.append(Written(*(known[ident, seq][column.name] for column in FOLLOWED)))
+                rows.append(Written._make(_followed_values(known[ident, seq])))
             elif ident in read:  # else changed again since: the next run follows it
                 rows.append(read[ident])
     else:

@@ -47,6 +47,10 @@ class RecordDataSchema(Schema):
     """Base of every form's schema: unknown keys refused, rules across fields checked."""
 
     definition: dict = {}
+    # Set by `build_schema`, once per version: the fields that have a rule across fields, and
+    # the parts of each total. A push checks 500 records; most fields have no such rule.
+    ruled: tuple[dict, ...] = ()
+    parts: dict[str, list[dict]] = {}
     error_messages = {"unknown": "Champ inconnu.", "type": "Un objet JSON est attendu."}
 
     class Meta:
@@ -57,8 +61,7 @@ class RecordDataSchema(Schema):
     @validates_schema
     def _cross_field_rules(self, data: dict, **_kwargs: Any) -> None:
         errors: dict[str, list[str]] = {}
-        parts: dict[str, list[dict]] = {}
-        for spec in self.definition["fields"]:
+        for spec in self.ruled:
             condition = spec.get("required_if")
             if condition and data.get(condition["field"]) == condition["equals"]:
                 value = data.get(spec["key"])
@@ -68,13 +71,11 @@ class RecordDataSchema(Schema):
             if accepted and data.get(accepted["field"]) == accepted["equals"]:
                 if data.get(spec["key"]) is not True:
                     errors.setdefault(spec["key"], []).append(accepted["message"])
-            if "part_of" in spec:
-                parts.setdefault(spec["part_of"], []).append(spec)
             if "age_rule" in spec and spec["key"] not in errors:
                 problem = age_problem(spec, data, self.definition)
                 if problem:
                     errors.setdefault(spec["key"], []).append(problem)
-        for total_key, part_specs in parts.items():
+        for total_key, part_specs in self.parts.items():
             total = data.get(total_key)
             given = [data[s["key"]] for s in part_specs if data.get(s["key"]) is not None]
             if total is not None and sum(given) > total:
@@ -277,6 +278,12 @@ def build_schema(
     name = f"{definition.key}.v{definition.version}".replace(".", "_")
     schema_class = RecordDataSchema.from_dict(declared, name=name)
     schema_class.definition = definition.raw
+    schema_class.ruled = tuple(spec for spec in definition.fields
+                               if {"required_if", "accepted_if", "age_rule"} & spec.keys())
+    schema_class.parts = {}
+    for spec in definition.fields:
+        if "part_of" in spec:
+            schema_class.parts.setdefault(spec["part_of"], []).append(spec)
     return schema_class()
 
 
