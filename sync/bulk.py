@@ -61,10 +61,22 @@ def insert_rows(session: Session, table: Table, rows: list[dict],
 def _converter(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
     """Return what a value of this column type becomes for the driver (None: itself)."""
     if isinstance(kind, UTCDateTime):
-        return _sqlite_time if dialect.name == "sqlite" else _utc_time
+        # A batch's rows share their time of receipt: converted once.
+        return _last_remembered(_sqlite_time if dialect.name == "sqlite" else _utc_time)
     if isinstance(kind, JSON):
         return _json
     return None
+
+
+def _last_remembered(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    last: list[Any] = [None, None]
+
+    def remembered(value: Any) -> Any:
+        if value is not last[0]:
+            last[:] = value, convert(value)
+        return last[1]
+
+    return remembered
 
 
 def _utc_time(value: datetime | None) -> datetime | None:

@@ -17,6 +17,7 @@ from marshmallow import Schema, fields
 
 MAX_RECORDS = 500
 RECORD_KEYS = ("id", "form", "form_version", "recorded_at", "parent_id", "base_revision", "data")
+_RECORD_KEYS = frozenset(RECORD_KEYS)
 STATUSES = ("created", "unchanged", "updated", "conflict", "rejected")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 # A push is envelope → records → record → data → a place: five levels. Far deeper is an attack
@@ -138,7 +139,7 @@ def read_envelope(body: Any) -> tuple[str, list[dict]]:
 def check_record(item: dict, now: datetime) -> tuple[dict, dict[str, list[str]]]:
     """Check a record's own keys (not its data): (normalised record, errors by key)."""
     errors: dict[str, list[str]] = {}
-    unknown = set(item) - set(RECORD_KEYS)
+    unknown = item.keys() - _RECORD_KEYS
     for key in sorted(unknown):
         errors[key] = ["Champ inconnu."]
     for key in ("form", "form_version", "recorded_at", "data"):

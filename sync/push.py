@@ -62,6 +62,7 @@ class Checked:
     content_hash: str
     errors: dict[str, list[str]]
     data_json: str | None = None  # the clean data as stored, encoded once with its fingerprint
+    moment: datetime | None = None  # `recorded_at` read once, in UTC
 
 
 def check(items: list[dict], actor: Actor, forms: Forms, now: datetime) -> list[Checked]:
@@ -81,9 +82,10 @@ def check(items: list[dict], actor: Actor, forms: Forms, now: datetime) -> list[
             checked.append(Checked(item, found, content_hash(item), errors))
             continue
         # One moment, one fingerprint: "…+01:00" and "…Z" name the same time.
-        found["recorded_at"] = _recorded_at(found["recorded_at"]).astimezone(UTC).isoformat()
+        moment = _recorded_at(found["recorded_at"]).astimezone(UTC)
+        found["recorded_at"] = moment.isoformat()
         fingerprint, data_json = fingerprint_and_data(found)
-        checked.append(Checked(item, found, fingerprint, errors, data_json))
+        checked.append(Checked(item, found, fingerprint, errors, data_json, moment))
     return checked
 
 
@@ -299,7 +301,7 @@ class _Batch:
         return {
             "form": found["form"], "form_version": found["form_version"],
             "parent_id": found["parent_id"], "data": found["data"],
-            "recorded_at": _recorded_at(found["recorded_at"]), "received_at": self.now,
+            "recorded_at": item.moment, "received_at": self.now,
             "device_id": self.device_id, "content_hash": item.content_hash,
         }
 
