@@ -147,10 +147,12 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
     current = {row.id: dict(row._mapping) for row in session.execute(
         select(record).where(record.c.id.in_(ids)))}
     kept = defaultdict(set)
+    # Versions kept in conflict exist only beside a stored record: a batch of new records
+    # (a tablet's usual push) has none to look up.
     for record_id, kept_hash in session.execute(
         select(record_conflict.c.record_id, record_conflict.c.content_hash)
-        .where(record_conflict.c.record_id.in_(ids))
-    ):
+        .where(record_conflict.c.record_id.in_(list(current)))
+    ) if current else ():
         kept[record_id].add(kept_hash)
     quarantined = {(row.record_id, row.content_hash) for row in session.execute(
         select(quarantine.c.record_id, quarantine.c.content_hash)

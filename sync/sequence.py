@@ -14,9 +14,9 @@ def reserve(session: Session, count: int) -> int:
     Called first in a writing transaction: the row lock orders writers, so that every number
     below a committed one is committed too, and a reader never skips a late commit.
     """
-    session.execute(update(sync_counter).where(sync_counter.c.id == 1)
-                    .values(value=sync_counter.c.value + count))
-    last = session.scalar(select(sync_counter.c.value).where(sync_counter.c.id == 1))
+    last = session.execute(update(sync_counter).where(sync_counter.c.id == 1)
+                           .values(value=sync_counter.c.value + count)
+                           .returning(sync_counter.c.value)).scalar_one()
     return last - count + 1
 
 

@@ -181,15 +181,24 @@ def take_watermark(session, key: str) -> int:
     """Lock a "done up to" mark of the server sequence and return it (0 the first time).
 
     Taking the row first makes two runs of the same follower wait for each other (SQLite and
-    PostgreSQL alike); the caller moves the mark and commits.
+    PostgreSQL alike); the caller moves the mark (`move_watermark`) and commits.
     """
+    state = AppState.__table__
     locked = session.execute(
-        update(AppState).where(AppState.key == key).values(value=AppState.value)
-    ).rowcount
-    if not locked:
+        update(state).where(state.c.key == key).values(value=state.c.value)
+        .returning(state.c.value)
+    ).scalar()
+    if locked is None:
         session.add(AppState(key=key, value="0"))
         session.flush()
-    return int(session.get(AppState, key).value)
+        return 0
+    return int(locked)
+
+
+def move_watermark(session, key: str, upper: int) -> None:
+    """Say that a follower is done up to `upper` (the row is the caller's: taken above)."""
+    state = AppState.__table__
+    session.execute(update(state).where(state.c.key == key).values(value=str(upper)))
 
 
 class AccessChange(db.Model):

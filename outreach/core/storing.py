@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.core import catalog, signals
-from outreach.core.models import AppState, take_watermark
+from outreach.core.models import move_watermark, take_watermark
 from sync import sequence
 from sync.push import Actor, apply_batch
 from sync.schema import record
@@ -71,7 +71,7 @@ def catch_up(session: Session, written: Iterable[dict] = ()) -> int:
         rows = session.execute(select(*FOLLOWED).where(*since).order_by(record.c.change_seq)).all()
     if rows:
         signals.records_stored.send(session, records=rows)
-    session.get(AppState, WATERMARK).value = str(upper)
+    move_watermark(session, WATERMARK, upper)
     session.commit()
     return len(rows)
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from sqlalchemy import case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from outreach.core.models import AppState, take_watermark
+from outreach.core.models import move_watermark, take_watermark
 from outreach.figures import rebuild
 from outreach.figures.models import ActivityChoice, ActivityDay, ActivityFact
 from outreach.register import KEPT_AFTER_WITHDRAWAL, CallTask
@@ -57,7 +57,7 @@ def catch_up(session: Session, zone: tzinfo,
         .where(record.c.change_seq > seen, record.c.change_seq <= upper)) > REBUILD_FROM
     if behind and rebuild.can_rebuild(session, zone):
         rebuild.rebuild(session, zone, upper, sys.modules[__name__], progress)
-        session.get(AppState, WATERMARK).value = str(upper)
+        move_watermark(session, WATERMARK, upper)
         session.commit()
         return upper - seen
     read = 0
@@ -81,7 +81,7 @@ def catch_up(session: Session, zone: tzinfo,
         read += len(rows)
         seen = rows[-1].change_seq
     add_up(session, touched)
-    session.get(AppState, WATERMARK).value = str(upper)
+    move_watermark(session, WATERMARK, upper)
     session.commit()
     return read
 
