@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import distinct, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from outreach.alerts import Alert
 from outreach.core import signals
@@ -159,15 +159,17 @@ def _distinct_people(form: str) -> Callable:
 
 def _new_people(figures: Figures) -> int:
     """Count the people whose first rencontre ever falls in the period."""
+    # One query: the period's people, less those with a rencontre before it (an index probe
+    # each). Asked 500 people at a time, it took a query per 500; as the first day of every
+    # person ever met, a scan of every named rencontre.
     form = "maraude.rencontre"
-    met = figures.named_ids(form)
-    seen_before: set[str] = set()
-    for start in range(0, len(met), 500):
-        seen_before.update(figures.session.scalars(
-            select(Fact.person_id).distinct()
-            .where(Fact.form == form, Fact.person_id.in_(met[start:start + 500]),
-                   Fact.day < figures.period.start)))
-    return len(met) - len(seen_before)
+    before = aliased(Fact)
+    met = figures.named(form).subquery()
+    earlier = (select(before.person_id)
+               .where(before.form == form, before.person_id == met.c.person_id,
+                      before.day < figures.period.start))
+    return figures.session.scalar(
+        select(func.count()).select_from(met).where(~earlier.exists())) or 0
 
 
 def _by_sex(form: str) -> Callable:
@@ -221,12 +223,19 @@ def month_of(session: Session, column):
 def _regular_seniors(figures: Figures) -> int:
     """Count the seniors visited (seen) at least once in every month the period touches."""
     months = figures.period.months()
-    month = month_of(figures.session, Fact.day)
-    regular = (select(Fact.person_id)
-               .where(Fact.form == "visite.visite", Fact.person_id.is_not(None),
-                      Fact.outcome == "oui", Fact.day >= figures.period.start,
-                      Fact.day <= figures.period.end)
-               .group_by(Fact.person_id).having(func.count(distinct(month)) == len(months)))
+    # Each (senior, month) once first, then the seniors with all months: a count of distinct
+    # months per senior sorted every senior's visits apart (PostgreSQL: 150 ms for a year).
+    if figures.session.get_bind().dialect.name == "sqlite":
+        month = func.substr(Fact.day, 1, 7)
+    else:
+        month = func.date_trunc("month", Fact.day)  # no text to make for each visit
+    seen = (select(Fact.person_id, month.label("month"))
+            .where(Fact.form == "visite.visite", Fact.person_id.is_not(None),
+                   Fact.outcome == "oui", Fact.day >= figures.period.start,
+                   Fact.day <= figures.period.end)
+            .distinct().subquery())
+    regular = (select(seen.c.person_id).group_by(seen.c.person_id)
+               .having(func.count() == len(months)))
     return figures.session.scalar(select(func.count()).select_from(regular.subquery())) or 0
 
 
