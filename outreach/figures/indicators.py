@@ -223,19 +223,18 @@ def month_of(session: Session, column):
 def _regular_seniors(figures: Figures) -> int:
     """Count the seniors visited (seen) at least once in every month the period touches."""
     months = figures.period.months()
-    # Each (senior, month) once first, then the seniors with all months: a count of distinct
-    # months per senior sorted every senior's visits apart (PostgreSQL: 150 ms for a year).
+    visits = (Fact.form == "visite.visite", Fact.person_id.is_not(None), Fact.outcome == "oui",
+              Fact.day >= figures.period.start, Fact.day <= figures.period.end)
     if figures.session.get_bind().dialect.name == "sqlite":
-        month = func.substr(Fact.day, 1, 7)
+        regular = (select(Fact.person_id).where(*visits).group_by(Fact.person_id)
+                   .having(func.count(distinct(func.substr(Fact.day, 1, 7))) == len(months)))
     else:
-        month = func.date_trunc("month", Fact.day)  # no text to make for each visit
-    seen = (select(Fact.person_id, month.label("month"))
-            .where(Fact.form == "visite.visite", Fact.person_id.is_not(None),
-                   Fact.outcome == "oui", Fact.day >= figures.period.start,
-                   Fact.day <= figures.period.end)
-            .distinct().subquery())
-    regular = (select(seen.c.person_id).group_by(seen.c.person_id)
-               .having(func.count() == len(months)))
+        # Each (senior, month) once first, months by date_trunc: a count of distinct months
+        # per senior sorted each senior's visits apart (150 ms for a year, against 60).
+        seen = (select(Fact.person_id, func.date_trunc("month", Fact.day).label("month"))
+                .where(*visits).distinct().subquery())
+        regular = (select(seen.c.person_id).group_by(seen.c.person_id)
+                   .having(func.count() == len(months)))
     return figures.session.scalar(select(func.count()).select_from(regular.subquery())) or 0
 
 
