@@ -1,11 +1,11 @@
 """Many rows into one table in one executemany, without SQLAlchemy's work for each value.
 
 A push stores 500 records and, on a hard night, as many alerts. SQLAlchemy's insert runs every
-value of every row through its type's processors and builds multi-row statements: measured on a
-push of 10,000 rencontres, a third of the time spent writing. Here each column that needs it is
-converted by one plain function, the driver gets tuples, and a record's data that the push has
-already encoded (for its fingerprint) is not encoded again. The SQL is the same on SQLite and
-PostgreSQL ("ON CONFLICT … DO NOTHING" is in both).
+value of every row through its type's processors and builds multi-row statements; here each
+column that needs it is converted by one plain function, the driver gets tuples, and a record's
+data that the push has already encoded (for its fingerprint) is not encoded again. Measured
+in-process on 10,000 rencontres: the batch's writes went from 0.30 s to 0.17-0.19 s. The SQL is
+the same on SQLite and PostgreSQL ("ON CONFLICT … DO NOTHING" is in both).
 """
 
 from __future__ import annotations
