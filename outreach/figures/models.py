@@ -51,11 +51,14 @@ class ActivityFact(db.Model):
 
 
 class ActivityChoice(db.Model):
-    """One value chosen in a multiple-choice field of a record (a prestation, a need, a motif)."""
+    """One value chosen in a multiple-choice field of a record (a prestation, a need, a motif).
+
+    No key of its own in the database (a record's values are distinct, and nothing refers to a
+    row): the first build writes hundreds of thousands of them (migration 0012).
+    """
 
     __tablename__ = "activity_choice"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[str] = mapped_column(String(36), index=True)
     form: Mapped[str] = mapped_column(String(64))
     field: Mapped[str] = mapped_column(String(64))
@@ -64,6 +67,7 @@ class ActivityChoice(db.Model):
     weight: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (Index("ix_activity_choice_form_day", "form", "day", "field", "value"),)
+    __mapper_args__ = {"primary_key": ["record_id", "field", "value"]}
 
 
 class ActivityDay(db.Model):
