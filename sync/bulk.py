@@ -72,6 +72,7 @@ def _last_remembered(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     last: list[Any] = [None, None]
 
     def remembered(value: Any) -> Any:
+        """Convert a value, or give back the last one's result when it is the same object."""
         if value is not last[0]:
             last[:] = value, convert(value)
         return last[1]
