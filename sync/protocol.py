@@ -24,6 +24,7 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 # (a body nested 100,000 levels deep overflows the parser's stack), refused before it is read.
 MAX_DEPTH = 32
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_CONTAINERS = (dict, list)
 # What tablets send, and what `as_uuid` answers: already canonical, no need to parse it again.
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -88,9 +89,6 @@ def _check_tree(body: Any, strings: bool) -> None:
                 if type(child) in _CONTAINERS or (strings and type(child) is str):
                     nested.append(child)
         level, depth = nested, depth + 1
-
-
-_CONTAINERS = (dict, list)
 
 
 def _check_string(value: str) -> None:

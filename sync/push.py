@@ -61,7 +61,7 @@ class Checked:
     record: dict
     content_hash: str
     errors: dict[str, list[str]]
-    data_json: str | None = None  # the clean data as stored, encoded once with its fingerprint
+    data_json: EncodedJSON | None = None  # the clean data as stored, encoded with its fingerprint
     moment: datetime | None = None  # `recorded_at` read once, in UTC
 
 
@@ -85,7 +85,7 @@ def check(items: list[dict], actor: Actor, forms: Forms, now: datetime) -> list[
         moment = _recorded_at(found["recorded_at"]).astimezone(UTC)
         found["recorded_at"] = moment.isoformat()
         fingerprint, data_json = fingerprint_and_data(found)
-        checked.append(Checked(item, found, fingerprint, errors, data_json, moment))
+        checked.append(Checked(item, found, fingerprint, errors, EncodedJSON(data_json), moment))
     return checked
 
 
@@ -264,7 +264,7 @@ class _Batch:
             "change_seq": seq, "deleted": False,
         }
         self.inserts[row["id"]] = row
-        self.encoded[row["id"]] = EncodedJSON(item.data_json)
+        self.encoded[row["id"]] = item.data_json
         return row
 
     def update(self, stored: dict, item: Checked, seq: int) -> dict:
@@ -276,7 +276,7 @@ class _Batch:
         }
         if row["id"] in self.inserts:
             self.inserts[row["id"]] = row
-            self.encoded[row["id"]] = EncodedJSON(item.data_json)
+            self.encoded[row["id"]] = item.data_json
         else:
             self.updates[row["id"]] = row | {"expected_revision": stored["revision"]}
         return row
