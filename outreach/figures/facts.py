@@ -147,6 +147,17 @@ def add_up(session: Session, touched: set[tuple[str, date]]) -> None:
                     ["form", "day", "measure", "value", "n"], statement))
 
 
+def add_up_everything(session: Session) -> None:
+    """Add up the daily totals of every day from the facts, into an empty `activity_day`.
+
+    One statement per measure over all days (the first build), rather than days by the hundred.
+    """
+    for form in MEASURES:
+        for statement in _totals(form, None):
+            session.execute(insert(ActivityDay).from_select(
+                ["form", "day", "measure", "value", "n"], statement))
+
+
 # What each form's figures sum, day by day (outreach.indicators reads them): few rows a day
 # whatever the number of records, so that a year is summed in a few milliseconds.
 MEASURES = {
@@ -162,10 +173,10 @@ MEASURES = {
 }
 
 
-def _totals(form: str, days: list[date]) -> list:
-    """Return the SELECTs that add up one form's facts of some days, measure by measure."""
+def _totals(form: str, days: list[date] | None) -> list:
+    """Return the SELECTs that add up one form's facts of some days (None: all), by measure."""
     fact, choice = ActivityFact, ActivityChoice
-    where = (fact.form == form, fact.day.in_(days))
+    where = (fact.form == form, *(() if days is None else (fact.day.in_(days),)))
     anonymous = fact.person_id.is_(None)
 
     def total(measure: str, value, amount, *extra):
@@ -197,7 +208,8 @@ def _totals(form: str, days: list[date]) -> list:
         amount = func.sum(choice.weight) if how == "weight" else func.count()
         statements.append(
             select(literal(form), choice.day, literal(measure), choice.value, amount)
-            .where(choice.form == form, choice.field == field, choice.day.in_(days))
+            .where(choice.form == form, choice.field == field,
+                   *(() if days is None else (choice.day.in_(days),)))
             .group_by(choice.day, choice.value))
     return statements
 

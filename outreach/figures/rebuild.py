@@ -9,11 +9,27 @@ registration) are few, and go through `facts.summarise`. Nothing here imports Fl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, tzinfo
 from types import ModuleType
 
-from sqlalchemy import Date, and_, case, cast, false, func, insert, literal, null, select, text
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    false,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    text,
+    true,
+    values,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
@@ -51,6 +67,10 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
         session.execute(table.__table__.delete())
     for index in indexes:
         index.drop(connection)
+    if dialect == "postgresql":
+        # Its key too: on PostgreSQL the choices are not joined to the facts, and a B-tree built
+        # once is quicker than 400,000 random UUIDs inserted one by one (0.6 s against 1.8 s).
+        session.execute(text(f"ALTER TABLE activity_fact DROP CONSTRAINT {FACT_KEY}"))
     total = session.scalar(select(func.count()).select_from(record).where(
         record.c.change_seq <= upper, record.c.form.in_(facts.COUNTED_FORMS)))
     done = 0
@@ -58,11 +78,14 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
         progress(done, total)
     for low in range(0, upper, STEP):
         window = and_(record.c.change_seq > low, record.c.change_seq <= min(low + STEP, upper))
-        session.execute(insert(ActivityFact).from_select(FACT_COLUMNS,
-                                                         _facts(facts, zone, dialect, window)))
-        for form, fields in facts.CHOICE_FIELDS.items():
-            session.execute(_choices(dialect, fields),
-                            {"form": form, "low": low, "high": min(low + STEP, upper)})
+        if dialect == "postgresql":
+            session.execute(_facts_and_choices(facts, zone, window))
+        else:
+            session.execute(insert(ActivityFact).from_select(
+                FACT_COLUMNS, _facts(facts, zone, dialect, window)))
+            for form, fields in facts.CHOICE_FIELDS.items():
+                session.execute(_choices(fields),
+                                {"form": form, "low": low, "high": min(low + STEP, upper)})
         done += session.scalar(select(func.count()).select_from(record).where(
             window, record.c.form.in_(facts.COUNTED_FORMS)))
         if progress:
@@ -73,14 +96,16 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
     for index in indexes:
         if index.table.name != "activity_day":
             index.create(connection)
+    if dialect == "postgresql":
+        session.execute(text(
+            f"ALTER TABLE activity_fact ADD CONSTRAINT {FACT_KEY} PRIMARY KEY (record_id)"))
     tombstones = session.execute(
         select(record.c.id, record.c.form, record.c.data, record.c.recorded_at,
                record.c.parent_id, record.c.deleted)
         .where(record.c.deleted.is_(True), record.c.change_seq <= upper,
                record.c.form.in_(("personne", "registre.inscription")))).all()
     facts.summarise(session, tombstones, zone)
-    facts.add_up(session, set(session.execute(
-        select(ActivityFact.form, ActivityFact.day).distinct()).all()))
+    facts.add_up_everything(session)
     for index in indexes:
         if index.table.name == "activity_day":
             index.create(connection)
@@ -90,12 +115,41 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
         session.execute(text("ANALYZE activity_fact, activity_choice, activity_day"))
 
 
+# The facts' primary key, as the naming convention calls it (its table's name).
+FACT_KEY = ActivityFact.__table__.primary_key.name
 FACT_COLUMNS = ["record_id", "form", "day", "person_id", "people", "women", "men", "kind",
                 "outcome", "flag", "until"]
 
 
-def _facts(facts, zone: tzinfo, dialect: str, window):
-    """Select the rows of `activity_fact`: `facts.fact_of`, column by column."""
+def _facts_and_choices(facts, zone: tzinfo, window):
+    """Insert a window's facts and their choices in one statement (PostgreSQL).
+
+    Each record's JSON is read once for both: its facts and the arrays of its multiple-choice
+    fields are kept aside (`x`), the facts inserted from there, and each array's values beside
+    its record's day and people (9.3 s for the 400,000 records of the benchmark, against 10 s
+    for the facts and then the choices joined to them).
+    """
+    fields = sorted({field for names in facts.CHOICE_FIELDS.values() for field in names})
+    x = _facts(facts, zone, "postgresql", window, fields).cte("x").prefix_with("MATERIALIZED")
+    stored = insert(ActivityFact).from_select(
+        FACT_COLUMNS, select(*(x.c[name] for name in FACT_COLUMNS))).cte("f")
+    pair = values(column("field", String), column("chosen", JSONB), name="k").data(
+        [(field, x.c["c_" + field]) for field in fields]).lateral("k")
+    array = case((func.jsonb_typeof(pair.c.chosen) == "array", pair.c.chosen),
+                 else_=func.jsonb_build_array())
+    value = func.jsonb_array_elements_text(array).table_valued("value").lateral("e")
+    return insert(ActivityChoice).from_select(
+        ["record_id", "form", "field", "value", "day", "weight"],
+        select(x.c.record_id, x.c.form, pair.c.field, value.c.value, x.c.day, x.c.people)
+        .select_from(x).join(pair, true()).join(value, true()).add_cte(stored))
+
+
+def _facts(facts, zone: tzinfo, dialect: str, window, chosen: Iterable[str] = ()):
+    """Select the rows of `activity_fact`: `facts.fact_of`, column by column.
+
+    Then, for each field named in `chosen`, its array as `c_<field>` (PostgreSQL's jsonb) for
+    a record of a form that counts it (`facts.CHOICE_FIELDS`), else NULL.
+    """
     parent, task = aliased(record), aliased(CallTask)
     # PostgreSQL reads a `json` value again at each `->>`: each record is read as jsonb once.
     doc = cast(record.c.data, JSONB) if dialect == "postgresql" else record.c.data
@@ -154,28 +208,33 @@ def _facts(facts, zone: tzinfo, dialect: str, window):
         (form == "visite.visite",
          func.coalesce(answer("alerte"), "aucune") != "aucune"),
         else_=false())
+    columns = [
+        rows.c.id, form, day, person, people,
+        case((form.in_(counted_people), func.coalesce(number("femmes"), 0)), else_=0),
+        case((form.in_(counted_people), func.coalesce(number("hommes"), 0)), else_=0),
+        case(*((form == key, answer(name)) for key, name in kinds.items()), else_=null()),
+        case(*((form == key, answer(name)) for key, name in outcomes.items()),
+             (and_(form == "permanence.accueil", rendez_vous.is_not(None)),
+              literal("rendez_vous")),
+             else_=null()),
+        flag,
+        case((form == "registre.inscription", day_of(answer("date_retrait"))), else_=null()),
+    ]
+    arrays = [case((form.in_([key for key, names in facts.CHOICE_FIELDS.items()
+                              if field in names]),
+                    rows.c.data.op("->", return_type=JSONB)(field))).label("c_" + field)
+              for field in chosen]
     return (
-        select(
-            rows.c.id, form, day, person, people,
-            case((form.in_(counted_people), func.coalesce(number("femmes"), 0)), else_=0),
-            case((form.in_(counted_people), func.coalesce(number("hommes"), 0)), else_=0),
-            case(*((form == key, answer(name)) for key, name in kinds.items()), else_=null()),
-            case(*((form == key, answer(name)) for key, name in outcomes.items()),
-                 (and_(form == "permanence.accueil", rendez_vous.is_not(None)),
-                  literal("rendez_vous")),
-                 else_=null()),
-            flag,
-            case((form == "registre.inscription", day_of(answer("date_retrait"))),
-                 else_=null()),
-        )
+        select(*(column.label(name) for column, name in zip(columns, FACT_COLUMNS, strict=True)),
+               *arrays)
         .select_from(rows)
         .outerjoin(parent, parent.c.id == rows.c.parent_id)
         .outerjoin(task, and_(form == "plan.appel", task.id == answer("tache")))
     )
 
 
-def _choices(dialect: str, fields: tuple[str, ...]):
-    """Insert a form's multiple-choice values, each weighted by its record's people.
+def _choices(fields: tuple[str, ...]):
+    """Insert a form's multiple-choice values, each weighted by its record's people (SQLite).
 
     Each of the window's records of that form is read once (their index) for all its fields,
     and joined to its fact: SQLite is told that order (CROSS JOIN), else it walks every fact of
@@ -183,23 +242,12 @@ def _choices(dialect: str, fields: tuple[str, ...]):
     """
     # The app's own field names, not input; a UNION rather than VALUES: SQLite names no columns.
     names = " UNION ALL ".join(f"SELECT '{field}' AS field" for field in fields)
-    if dialect == "postgresql":
-        # Each record read as jsonb once (OFFSET 0 keeps the subquery from being flattened).
-        source = ("(SELECT id, data::jsonb AS doc FROM record WHERE form = :form "
-                  "AND change_seq > :low AND change_seq <= :high OFFSET 0) r "
-                  "JOIN activity_fact f ON f.record_id = r.id "
-                  f"CROSS JOIN ({names}) AS k "
-                  "CROSS JOIN LATERAL jsonb_array_elements_text("
-                  "CASE WHEN jsonb_typeof(r.doc -> k.field) = 'array' "
-                  "THEN r.doc -> k.field ELSE '[]'::jsonb END) AS e(value)")
-        where = ""
-    else:
-        source = ("record r CROSS JOIN activity_fact f ON f.record_id = r.id "
-                  f"CROSS JOIN ({names}) AS k "
-                  "CROSS JOIN json_each(r.data, '$.' || k.field) AS e")
-        # json_each walks an array's items, and gives a scalar as one row: kept out.
-        where = ("WHERE r.form = :form AND r.change_seq > :low AND r.change_seq <= :high "
-                 "AND json_type(r.data, '$.' || k.field) = 'array'")
+    source = ("record r CROSS JOIN activity_fact f ON f.record_id = r.id "
+              f"CROSS JOIN ({names}) AS k "
+              "CROSS JOIN json_each(r.data, '$.' || k.field) AS e")
+    # json_each walks an array's items, and gives a scalar as one row: kept out.
+    where = ("WHERE r.form = :form AND r.change_seq > :low AND r.change_seq <= :high "
+             "AND json_type(r.data, '$.' || k.field) = 'array'")
     return text(
         "INSERT INTO activity_choice (record_id, form, field, value, day, weight) "
         f"SELECT f.record_id, f.form, k.field, e.value, f.day, f.people FROM {source} {where}")
