@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         TABLET_PIN=settings.read("OUTREACH_TABLET_PIN").strip().lower() not in ("off", "0", "non"),
         LOCK_MINUTES=float(settings.read("OUTREACH_LOCK_MINUTES")),
         SILENT_TABLET_DAYS=int(settings.read("OUTREACH_SILENT_TABLET_DAYS")),
+        STALE_SYNC_DAYS=float(settings.read("OUTREACH_STALE_SYNC_DAYS")),
         COORDINATION_PHONE=settings.read("OUTREACH_COORDINATION_PHONE"),
         TIMEZONE=settings.read("OUTREACH_TIMEZONE"),
         CCAS_NAME=settings.read("OUTREACH_CCAS_NAME"),

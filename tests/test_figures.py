@@ -22,8 +22,9 @@ import pytest
 from sqlalchemy import select
 
 from outreach.core.db import db
-from outreach.core.models import AuditEvent, ReferenceItem
+from outreach.core.models import AuditEvent, ReferenceItem, User
 from outreach.figures import facts, indicators
+from outreach.visits import VisitAssignment
 from sync.schema import record_conflict
 from tests.conftest import add_user
 from tests.sync_helpers import Tablet
@@ -88,6 +89,9 @@ def data_set(app, auth):
         rencontre(t3, "2026-04-01 00:15", personne=jojo_bis["id"], prestations=["repas"]),
         rencontre(t3, "2026-03-31 21:30", personne=jojo["id"], besoins=["sante"]),
         rencontre(t4, "2025-03-15 21:00", nombre_personnes=2, prestations=["repas"]),
+        # Nadia (a woman) with two others, one of them a woman: two companions, one woman.
+        rencontre(t1, "2026-03-10 23:00", personne=nadia["id"], nombre_personnes=3, femmes=2,
+                  tranche_age="de_41_a_60", prestations=["repas"]),
     ]
     assert {r["status"] for r in mara.push(momo, nadia, jojo, jojo_bis, t1, t2, t3, t4,
                                            *rencontres)} == {"created"}
@@ -119,8 +123,18 @@ def data_set(app, auth):
     visites = [visite(jeanne, "2026-03-02"), visite(jeanne, "2026-03-09", "telephone"),
                visite(jeanne, "2026-03-16", seen="absente", alerte="absence_reponse"),
                visite(robert, "2026-03-03"), visite(robert, "2026-04-01"),
-               visite(jeanne, "2025-03-05")]
+               visite(robert, "2026-03-17", seen="refus"), visite(jeanne, "2025-03-05")]
     assert {r["status"] for r in vero.push(jeanne, robert, *visites)} == {"created"}
+    # Jeanne followed since January, Robert from 20 March (so not asked for March).
+    followed = {jeanne["id"]: date(2026, 1, 1), robert["id"]: date(2026, 3, 20)}
+    with app.app_context():
+        visiteur = db.session.scalar(select(User.id).where(User.login == "vero"))
+        for n, (senior, since) in enumerate(followed.items()):
+            db.session.add(VisitAssignment(
+                id=str(uuid.uuid4()), person_id=senior, visiteur_id=visiteur, rhythm="hebdo",
+                mode="domicile", starts_on=since, next_due=since, created_by=visiteur,
+                change_seq=n + 1))
+        db.session.commit()
 
     def session(day):
         return rec("permanence.session", {"site": "tilleuls", "date": day, "heure_debut": "14:00",
@@ -132,8 +146,10 @@ def data_set(app, auth):
                                    "motifs": ["budget"], "actions": ["information"],
                                    "rendez_vous_suivi": "2026-03-20"},
             "2026-03-05 14:30", parent=ps1["id"]),
+        # Nadia with her two children, one a girl: her own sex comes off the count.
         rec("permanence.accueil", {"niveau": "alias", "personne": nadia["id"],
-                                   "nombre_personnes": 1, "motifs": ["logement", "budget"]},
+                                   "nombre_personnes": 3, "femmes": 2,
+                                   "motifs": ["logement", "budget"], "orientations": ["caf"]},
             "2026-03-05 15:00", parent=ps1["id"]),
         rec("permanence.accueil", {"niveau": "anonyme", "nombre_personnes": 1,
                                    "motifs": ["droits"]}, "2025-03-06 14:30", parent=ps2["id"]),
@@ -143,9 +159,13 @@ def data_set(app, auth):
     assert {r["status"] for r in sofi.push(ps1, ps2, accueils[0], accueils[2])} == {"created"}
     desk = Tablet(app.test_client(), "coordinateur")
     assert desk.push(accueils[1])[0]["status"] == "created"
+    authors = {"maraude": [t1, t2, t3, t4, *rencontres], "visiteur": visites,
+               "travailleur_social": [ps1, ps2, accueils[0], accueils[2]],
+               "coordinateur": [accueils[1]]}
     return {"people": [momo, nadia, jojo, jojo_bis, jeanne, robert],
             "tournees": [t1, t2, t3, t4], "rencontres": rencontres, "visites": visites,
-            "sessions": [ps1, ps2], "accueils": accueils}
+            "sessions": [ps1, ps2], "accueils": accueils, "followed": followed,
+            "authors": authors}
 
 
 def by_hand(pushed: dict, period: indicators.Period) -> dict:
@@ -155,8 +175,33 @@ def by_hand(pushed: dict, period: indicators.Period) -> dict:
     session_day = {s["id"]: date.fromisoformat(s["data"]["date"]) for s in pushed["sessions"]}
     sexes = {p["id"]: p["data"].get("sexe") for p in pushed["people"]}
     rencontres = [r for r in pushed["rencontres"] if inside(tournee_day[r["parent_id"]])]
-    named = {r["data"]["personne"] for r in rencontres if r["data"].get("personne")}
-    anonymous = [r["data"] for r in rencontres if not r["data"].get("personne")]
+    accueils = [a["data"] for a in pushed["accueils"] if inside(session_day[a["parent_id"]])]
+
+    def people(records: list[dict]) -> dict:
+        """Every person of these records: named once, the others (anonymous, companions) each
+        time, by sex."""
+        named = {d["personne"] for d in records if d.get("personne")}
+        sex = {"femme": 0, "homme": 0, "non_precise": 0}
+        without_file = 0
+        for d in records:
+            women, men = d.get("femmes", 0), d.get("hommes", 0)
+            others = d["nombre_personnes"]
+            if d.get("personne"):
+                others -= 1
+                own = sexes[d["personne"]]
+                women -= 1 if own == "femme" and women else 0
+                men -= 1 if own == "homme" and men else 0
+            without_file += others
+            sex["femme"] += women
+            sex["homme"] += men
+            sex["non_precise"] += others - women - men
+        for ident in named:
+            sex[sexes[ident] if sexes[ident] in ("femme", "homme") else "non_precise"] += 1
+        return {"named": len(named), "without_file": without_file,
+                "sex": {k: v for k, v in sex.items() if v}}
+
+    met = people([r["data"] for r in rencontres])
+    received = people(accueils)
     first_met = {}
     for r in sorted(pushed["rencontres"], key=lambda r: tournee_day[r["parent_id"]]):
         if r["data"].get("personne"):
@@ -165,47 +210,67 @@ def by_hand(pushed: dict, period: indicators.Period) -> dict:
     for r in rencontres:
         for value in r["data"].get("prestations", []):
             prestations[value] = prestations.get(value, 0) + r["data"]["nombre_personnes"]
-    sex = {"femme": sum(d.get("femmes", 0) for d in anonymous),
-           "homme": sum(d.get("hommes", 0) for d in anonymous)}
-    sex["non_precise"] = sum(d["nombre_personnes"] for d in anonymous) - sex["femme"] \
-        - sex["homme"]
-    for ident in named:
-        key = sexes[ident] if sexes[ident] in ("femme", "homme") else "non_precise"
-        sex[key] += 1
     visites = [v["data"] for v in pushed["visites"]
                if inside(date.fromisoformat(v["data"]["date"]))]
     done = [v for v in visites if v["personne_vue"] == "oui"]
-    # Whole weeks, Monday to Sunday, inside the period (those it touches when it has none).
+    # Whole weeks, Monday to Sunday, inside the period (those it touches when it has none);
+    # only those with a visite recorded count for the fewest, most and median.
     mondays = [period.start + timedelta(days=n) for n in range((period.end - period.start).days
                                                                + 1)]
     whole = [m for m in mondays if m.weekday() == 0 and m + timedelta(days=6) <= period.end]
     weeks = dict.fromkeys(whole or {d - timedelta(days=d.weekday()) for d in mondays}, 0)
+    monday_of = lambda v: date.fromisoformat(v["date"]) - timedelta(  # noqa: E731
+        days=date.fromisoformat(v["date"]).weekday())
+    active = {monday_of(v) for v in visites} & set(weeks)
     for v in done:
-        day = date.fromisoformat(v["date"])
-        if day - timedelta(days=day.weekday()) in weeks:
-            weeks[day - timedelta(days=day.weekday())] += 1
-    accueils = [a["data"] for a in pushed["accueils"] if inside(session_day[a["parent_id"]])]
+        if monday_of(v) in weeks:
+            weeks[monday_of(v)] += 1
+    counted_weeks = [weeks[m] for m in active] or [0]
+    # Regular: seen in each month they were followed on its 15th, among the months with visites.
+    ran = {v["date"][:7] for v in visites}
+    regular = 0
+    for senior, since in pushed["followed"].items():
+        asked = {m for m in ran if since <= date.fromisoformat(m + "-15")}
+        seen = {v["date"][:7] for v in done if v["personne"] == senior}
+        regular += bool(asked) and asked <= seen
+    day_of = {**{t["id"]: tournee_day[t["id"]] for t in pushed["tournees"]},
+              **{s["id"]: session_day[s["id"]] for s in pushed["sessions"]}}
+    for r in [*pushed["rencontres"], *pushed["accueils"]]:
+        day_of[r["id"]] = day_of[r["parent_id"]]
+    for v in pushed["visites"]:
+        day_of[v["id"]] = date.fromisoformat(v["data"]["date"])
+    active_authors = {role: 1 for role, records in pushed["authors"].items()
+                      if any(inside(day_of[r["id"]]) for r in records)}
     return {
         "maraude.tournees": sum(1 for d in tournee_day.values() if inside(d)),
         "maraude.rencontres": len(rencontres),
-        "maraude.personnes": len(named),
-        "maraude.anonymes": sum(d["nombre_personnes"] for d in anonymous),
+        "maraude.toutes": met["named"] + met["without_file"],
+        "maraude.personnes": met["named"],
+        "maraude.anonymes": met["without_file"],
         "maraude.nouvelles": sum(1 for d in first_met.values() if inside(d)),
         "maraude.prestations": prestations,
         "maraude.urgences": sum(1 for r in rencontres if r["data"].get("situation_urgente")),
-        "maraude.sexe": {k: v for k, v in sex.items() if v},
+        "maraude.sexe": met["sex"],
+        "visites.enregistrees": len(visites),
         "visites.faites": len(done),
-        "visites.semaine": (min(weeks.values()), max(weeks.values()),
-                            statistics.median(weeks.values())),
-        "visites.reguliers": len({v["personne"] for v in done}),  # one month: once is enough
+        "visites.semaine": (min(counted_weeks), max(counted_weeks),
+                            statistics.median(counted_weeks), len(active)),
+        "visites.seniors": len({v["personne"] for v in done}),
+        "visites.reguliers": regular,
         "visites.absences": sum(1 for v in visites if v["personne_vue"] == "absente"),
+        "visites.refus": sum(1 for v in visites if v["personne_vue"] == "refus"),
         "visites.alertes": {v["alerte"]: 1 for v in visites if v["alerte"] != "aucune"},
         "permanences.tenues": sum(1 for d in session_day.values() if inside(d)),
-        "permanences.personnes": len({a["personne"] for a in accueils if a.get("personne")}),
-        "permanences.anonymes": sum(a["nombre_personnes"] for a in accueils
-                                    if not a.get("personne")),
+        "permanences.menages": len(accueils),
+        "permanences.membres": sum(a["nombre_personnes"] for a in accueils),
+        "permanences.toutes": received["named"] + received["without_file"],
+        "permanences.personnes": received["named"],
+        "permanences.anonymes": received["without_file"],
+        "permanences.sexe": received["sex"],
         "permanences.motifs": _tally(a.get("motifs", []) for a in accueils),
+        "permanences.orientations": _tally(a.get("orientations", []) for a in accueils),
         "permanences.rendez_vous": sum(1 for a in accueils if a.get("rendez_vous_suivi")),
+        "equipes.actifs": active_authors,
     }
 
 
@@ -227,16 +292,42 @@ def test_every_figure_matches_the_count_by_hand(app, data_set):
     got = computed(app, MARCH)
     expected = by_hand(data_set, MARCH)
     week = got["visites.semaine"]
-    assert (week["min"], week["max"], week["median"]) == expected.pop("visites.semaine")
+    assert (week["min"], week["max"], week["median"], week["active"]) == expected.pop(
+        "visites.semaine")
     assert got["permanences.tenues"] == {"tilleuls": expected.pop("permanences.tenues")}
     for key, value in expected.items():
         assert got[key] == value, key
     # The figures the edge cases are about, said plainly.
-    assert got["maraude.personnes"] == 2            # Momo twice, Jojo and Jojo B. merged
-    assert got["maraude.anonymes"] == 4             # the settled conflict's version, once
-    assert got["maraude.rencontres"] == 5           # the 28 Feb tournée's one is not in March
+    assert got["maraude.personnes"] == 3            # Momo twice, Jojo and Jojo B. merged, Nadia
+    assert got["maraude.anonymes"] == 4 + 2         # the settled conflict's version; Nadia's two
+    assert got["maraude.toutes"] == 9
+    assert got["maraude.sexe"] == {"femme": 4, "homme": 3, "non_precise": 2}
+    assert got["maraude.rencontres"] == 6           # the 28 Feb tournée's one is not in March
     assert got["maraude.tournees"] == 2
-    assert (week["min"], week["max"], week["median"]) == (0, 2, 0.5)   # 4 whole weeks in March
+    # 4 whole weeks in March, 3 with visites (the 16th: an absence and a refusal).
+    assert (week["min"], week["max"], week["median"], week["active"]) == (0, 2, 1, 3)
+    assert got["visites.enregistrees"] == got["visites.faites"] + got["visites.absences"] \
+        + got["visites.refus"] == 5
+    assert got["visites.reguliers"] == 1            # Robert was not yet followed in March
+    assert got["permanences.menages"] == 2 and got["permanences.membres"] == 5
+    assert got["permanences.toutes"] == 5 and got["permanences.sexe"] == {
+        "femme": 4, "non_precise": 1}
+    assert got["equipes.actifs"] == {"maraude": 1, "visiteur": 1, "travailleur_social": 1,
+                                     "coordinateur": 1}
+
+
+def test_a_period_that_is_not_a_year_and_a_programme_that_stops(app, data_set):
+    spring = indicators.Period(date(2026, 3, 1), date(2026, 5, 31))
+    got, expected = computed(app, spring), by_hand(data_set, spring)
+    week = got["visites.semaine"]
+    assert (week["min"], week["max"], week["median"], week["active"]) == expected.pop(
+        "visites.semaine")
+    expected.pop("permanences.tenues")
+    for key, value in expected.items():
+        assert got[key] == value, key
+    # No visite in May: not asked of anyone. Jeanne was not seen in April; Robert was.
+    assert got["visites.reguliers"] == 1
+    assert got["visites.seniors"] == 2
 
 
 def test_the_year_before_is_counted_the_same_way(app, data_set):
@@ -276,6 +367,23 @@ def test_the_report_says_each_figure_in_a_sentence(app, auth, data_set, monkeypa
         said = f"{now[key]} {indicators.SAID[key]} contre {then[key]} en 2025."
         assert said[0].upper() + said[1:] in text, said
     assert "Chiffres du 01/01/2026 au 31/03/2026 (année en cours)" in text
+    # Every person met, said once; its breakdowns under it, without the total again.
+    said = f"{now['maraude.toutes']} personnes rencontrées contre {then['maraude.toutes']} en 2025"
+    assert text.count(said) == 1 and "Par sexe — Femme : 4 ; Homme : 3" in text
+    assert text.count("personnes rencontrées contre") == 1
+
+
+def test_the_report_takes_any_period(app, auth, data_set):
+    page = auth.client.get("/tableau-de-bord/rapport?du=2026-03-01&au=2026-05-31")
+    assert page.status_code == 200
+    text = re.sub(r"\s+", " ", page.text).replace("&#39;", "'")
+    spring = indicators.Period(date(2026, 3, 1), date(2026, 5, 31))
+    now, then = by_hand(data_set, spring), by_hand(data_set, spring.year_before())
+    assert "Rapport d'activité du 01/03/2026 au 31/05/2026" in text
+    said = (f"{now['visites.refus']} refus contre {then['visites.refus']} un an plus tôt.")
+    assert said[0].upper() + said[1:] in text
+    assert auth.client.get("/tableau-de-bord/rapport?du=2026-05-31&au=2026-03-01"
+                           ).status_code == 400
 
 
 def test_the_csv_export_has_one_row_per_record_and_labels(app, auth, data_set):
@@ -288,13 +396,14 @@ def test_the_csv_export_has_one_row_per_record_and_labels(app, auth, data_set):
     assert len(rows) == by_hand(data_set, MARCH)["maraude.rencontres"]
     assert {row["Date"] for row in rows} == {"10/03/2026", "31/03/2026"}
     repas = "Prestations remises : Repas / colis alimentaire"
-    assert sum(int(row[repas]) for row in rows) == 3   # Momo twice, Jojo B. after midnight
+    # Momo twice, Jojo B. after midnight, Nadia's group (a column per rencontre: 0 or 1)
+    assert sum(int(row[repas]) for row in rows) == 4
     assert {row["Personne"] for row in rows} >= {"Momo", "Jojo"}
     assert any(row["Situation urgente"] == "Oui" for row in rows)
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(
             AuditEvent.action == "figures.export"))
-        assert event.target == "maraude.rencontre" and event.details["records"] == 5
+        assert event.target == "maraude.rencontre" and event.details["records"] == 6
 
 
 @pytest.mark.parametrize("query", ["du=2026-03-31&au=2026-03-01", "mois=2026-13",
@@ -356,7 +465,7 @@ def test_the_anonymised_extract_holds_counts_only_and_hides_small_ones(app, data
     sexes = {row["libelle"]: row["nombre"] for row in extract["maraude_sexe"].rows}
     assert all(count >= 5 for count in sexes.values())
     figures = {row["cle"]: row["valeur"] for row in extract["indicateurs"].rows}
-    assert figures["maraude.rencontres"] == 6 and figures["maraude.personnes"] is None
+    assert figures["maraude.rencontres"] == 7 and figures["maraude.personnes"] is None
     # Nothing typed by a person, nor a day, nor an alias, is in the file.
     raw = out.read_bytes()
     for secret in (b"Momo", b"Malaise", b"Parvis", b"2026-03-10"):

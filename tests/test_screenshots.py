@@ -67,3 +67,28 @@ def test_a_rencontre_rapide_on_a_phone(demo_app, live_server, browser):
         page.screenshot(path=str(SHOTS / "maraude-rencontre-rapide-telephone.png"))
     finally:
         context.close()
+
+
+def test_the_rapport_d_activite_of_the_last_whole_year(demo_app, live_server, browser):
+    """The report of the demo's last whole year, each figure beside the year before (whole too)."""
+    from outreach.core.clock import today
+
+    with demo_app.app_context():
+        year = today().year - 1
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1024, "height": 1366})
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, "coordinateur", password=DEMO_PASSWORD)
+        page.goto(f"{live_server.url}/tableau-de-bord/rapport?annee={year}")
+        expect(page.get_by_role("heading", name=f"Rapport d'activité {year} — CCAS de "
+                                "Val-d'Aurelle")).to_be_visible()
+        expect(page.get_by_text(f"Chiffres du 01/01/{year} au 31/12/{year}")).to_be_visible()
+        sentences = page.locator("section > ul > li").all_inner_texts()
+        assert len(sentences) > 25
+        # Every figure beside the year before, and the year before was a whole year of work.
+        assert all(f"en {year - 1}" in said for said in sentences if "Par " not in said[:4])
+        met = next(said for said in sentences if " personnes rencontrées contre " in said)
+        assert not met.startswith("0 ") and f"contre 0 en {year - 1}" not in met
+        page.screenshot(path=str(SHOTS / "coordinateur-rapport.png"), full_page=True)
+    finally:
+        context.close()

@@ -2,6 +2,7 @@
 the admin (the coordinateur reads), "Déclarer perdue" cuts one off for good, and the escrow key
 goes only to its person logging in from it."""
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from outreach.core.db import db
 from outreach.core.models import AuditEvent, LoginSession, Tablet, TabletKey, User, utcnow
+from sync.schema import sync_log
 from tests.conftest import PASSWORD, add_user, csrf_from
 
 COOKIE = "outreach_session"
@@ -94,16 +96,42 @@ def test_nobody_logged_in_sees_no_tablets(app, people):
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/connexion")
 
 
-def test_newest_contact_first_and_the_long_silent_marked(app, people):
-    quiet, busy = str(uuid.uuid4()), str(uuid.uuid4())
+def test_the_long_silent_first_and_marked(app, people):
+    quiet, busy, new = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     tablet_login(app, "vera", quiet)
     tablet_login(app, "lea", busy)
+    tablet_login(app, "tom", new)  # never synced: silent since its first contact, just now
     with app.app_context():
-        db.session.get(Tablet, quiet).last_seen_at = utcnow() - timedelta(days=9)
+        tablet = db.session.get(Tablet, quiet)
+        tablet.last_seen_at = tablet.last_sync_at = utcnow() - timedelta(days=9)
+        db.session.get(Tablet, busy).last_sync_at = utcnow()
         db.session.commit()
     text = page_client(app, "admin").get("/admin/tablettes").text
-    assert text.index(busy[:8]) < text.index(quiet[:8])
+    assert text.index(quiet[:8]) < text.index(new[:8]) < text.index(busy[:8])
     assert text.count("Silencieuse") == 1 and text.index("Silencieuse") > text.index(quiet[:8])
+
+
+def test_each_person_on_each_tablet_their_last_sync_and_what_waited(app, people):
+    shared, own = str(uuid.uuid4()), str(uuid.uuid4())
+    for login, device, waiting in (("vera", shared, 2), ("lea", shared, 0), ("vera", own, 5)):
+        client, _ = tablet_login(app, login, device, waiting=waiting)
+        pull = client.get(f"/api/v1/sync/pull?device_id={device}", headers=client.device_headers)
+        assert pull.status_code == 200
+    with app.app_context():
+        # Vera's own tablet has not synced for ten days, with five records waiting then.
+        db.session.execute(sync_log.update().where(sync_log.c.device_id == own).values(
+            at=utcnow() - timedelta(days=10)))
+        db.session.commit()
+    for login in ("coco", "admin"):
+        text = page_client(app, login).get("/admin/tablettes").text
+        table = text[text.index('id="last-syncs"'):]
+        rows = re.findall(r"<tr[^>]*>\s*<td>([^<]*)</td>\s*<td><code>([^<]*)</code></td>"
+                          r"\s*<td>[^<]*(?:<strong[^>]*>Silencieuse</strong>)?</td>"
+                          r"\s*<td>([^<]*)</td>", table)
+        assert rows[0] == ("Vera", own[:8], "5"), "the long-silent first"
+        assert sorted(rows[1:]) == [("Lea", shared[:8], "0"), ("Vera", shared[:8], "2")]
+        assert "Silencieuse" in table
+    assert page_client(app, "vera").get("/admin/tablettes").status_code == 403
 
 
 def test_a_tablet_declared_lost_is_cut_off_for_good(app, people):
@@ -167,3 +195,11 @@ def test_declaring_an_unknown_tablet_lost_is_a_404(app, people):
     assert answer.status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 5
+
+
+def test_the_home_page_carries_how_long_a_tablet_may_stay_away(app, people):
+    home = page_client(app, "lea").get("/").text
+    assert re.search(r'<p id="stale-sync" class="notice-box" role="alert" hidden '
+                     r'data-after-days="1.0">', home)
+    app.config["STALE_SYNC_DAYS"] = 2.5
+    assert 'data-after-days="2.5"' in page_client(app, "vera").get("/").text

@@ -40,7 +40,9 @@ def test_the_round_adds_up_its_rencontres(app, round_, auth, client):
     page = client.get(f"/tournees/{round_}").text
     assert "2</strong> rencontres" in page
     assert "4</strong> personnes (1 femme, 2 hommes, 1 non précisé)" in page
-    assert "Boisson chaude × 2" in page and "1</strong> situation urgente" in page
+    # Once for each person of the rencontre, as the figures count them: 3 + 1, and 3 duvets.
+    assert "Boisson chaude × 4" in page and "× 3" in page
+    assert "1</strong> situation urgente" in page
     assert "Clore la tournée" in page, "any agent of the team closes a team round"
 
 

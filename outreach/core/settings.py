@@ -75,6 +75,12 @@ SETTINGS = (
         "Days without contact after which /admin/tablettes marks a tablet as silent.",
     ),
     Setting(
+        "OUTREACH_STALE_SYNC_DAYS",
+        "1",
+        "Days after a tablet's last successful sync beyond which its home page warns, in red, "
+        "while records wait on it (« Dernière synchronisation il y a 3 jours »).",
+    ),
+    Setting(
         "OUTREACH_COORDINATION_PHONE",
         "",
         "The coordination's phone number, shown on the tablets when a senior does not answer "

@@ -27,6 +27,7 @@ from outreach.core.forms import FormRegistry
 from outreach.core.forms.editing import add_choice, slug
 from outreach.core.models import AppState, FormVersion, Record, ReferenceItem, User
 from outreach.core.passwords import hash_password
+from outreach.core.settings import SETTINGS
 from outreach.demo import register as demo_register
 from outreach.demo.names import ADULT_MEN, ADULT_WOMEN, KIN, MEN, QUARTERS, STREETS, TOWN, WOMEN
 from sync import sequence
@@ -34,11 +35,14 @@ from sync.content import content_hash
 
 DEMO_PASSWORD = "ccas-demo-2026"
 # What the demo shows where a CCAS sets its own: the coordination's number, which "Absence de
-# réponse" tells the visiteur to call (invented, in ARCEP's range for fiction).
-DEMO_SETTINGS = {"COORDINATION_PHONE": "01 99 00 00 00"}
+# réponse" tells the visiteur to call (invented, in ARCEP's range for fiction), and the name
+# its letters and reports are signed with.
+DEMO_SETTINGS = {"COORDINATION_PHONE": "01 99 00 00 00", "CCAS_NAME": f"CCAS de {TOWN}"}
 MARKER = "demo_loaded_at"
 SEED = 2026
-DAYS_BACK = 730
+# Activity from the first of January two years back: the last whole year and the one before it
+# are both whole, so every "contre … l'an dernier" compares two whole years.
+YEARS_BACK = 2
 PARIS = ZoneInfo("Europe/Paris")
 WINTER = (11, 12, 1, 2, 3)
 
@@ -231,7 +235,8 @@ class _Demo:
     def __init__(self, registry: FormRegistry, today: date) -> None:
         self.registry = registry
         self.today = today
-        self.first_day = today - timedelta(days=DAYS_BACK)
+        self.first_day = date(today.year - YEARS_BACK, 1, 1)
+        self.days_back = (today - self.first_day).days
         # Nothing is recorded or received from the start of `today` on.
         self.cutoff = datetime.combine(today, time(0), PARIS).astimezone(UTC)
         self.rng = random.Random(SEED)
@@ -314,7 +319,7 @@ class _Demo:
         return ident
 
     def days(self) -> Iterator[date]:
-        """Yield each day of the two years before today (today itself excluded)."""
+        """Yield each day from the first day of the demo to yesterday (today itself excluded)."""
         day = self.first_day
         while day < self.today:
             yield day
@@ -357,7 +362,8 @@ def use_demo_settings(app: Flask) -> bool:
         loaded = db.session.get(AppState, MARKER) is not None
     if loaded:
         for key, value in DEMO_SETTINGS.items():
-            if not app.config.get(key):
+            default = next(s.default for s in SETTINGS if s.name == f"OUTREACH_{key}")
+            if app.config.get(key) in (None, "", default):
                 app.config[key] = value
     return loaded
 
@@ -453,7 +459,7 @@ def _maraudes(demo: _Demo, agents: list[int]) -> None:
     people = [
         _Person(first=alias, sexe=sexe,
                 available=demo.first_day + timedelta(
-                    days=0 if number < 10 else rng.randint(30, DAYS_BACK - 60)),
+                    days=0 if number < 10 else rng.randint(30, demo.days_back - 60)),
                 weight=rng.choice((1, 1, 2, 4)),
                 tranche=demo.pick("personne", "tranche_age", {
                     "de_18_a_25": 1, "de_26_a_40": 3, "de_41_a_60": 4, "de_61_a_75": 1,
@@ -585,7 +591,7 @@ def _visites(demo: _Demo, visitors: list[int]) -> list[_Senior]:
         first, last = demo.name(WOMEN if sexe == "femme" else MEN, taken)
         born = date(rng.randint(1930, 1958), rng.randint(1, 12), rng.randint(1, 28))
         since = demo.first_day + timedelta(
-            days=rng.randint(0, 50) if number < 24 else rng.randint(60, DAYS_BACK // 2))
+            days=rng.randint(0, 50) if number < 24 else rng.randint(60, demo.days_back // 2))
         age = since.year - born.year - ((since.month, since.day) < (born.month, born.day))
         senior = {
             "niveau": "identifie", "alias_prenom": first, "nom": last,
@@ -742,7 +748,7 @@ def _permanences(demo: _Demo, social: int) -> None:
         first, last = demo.name(ADULT_WOMEN if sexe == "femme" else ADULT_MEN, taken)
         people.append(_Person(
             first=first, last=last, sexe=sexe, weight=rng.choice((1, 2, 3)),
-            available=demo.first_day + timedelta(days=rng.randint(0, DAYS_BACK - 30)),
+            available=demo.first_day + timedelta(days=rng.randint(0, demo.days_back - 30)),
             tranche=demo.pick("personne", "tranche_age", {
                 "de_18_a_25": 1, "de_26_a_40": 3, "de_41_a_60": 3, "de_61_a_75": 1}, default=0)))
     sessions = []

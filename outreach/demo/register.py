@@ -60,13 +60,12 @@ def register(demo, coordinator: int, followed: list) -> list[dict]:
             coordinator, contact=f"{rng.choice(WOMEN + MEN)} {last} ({rng.choice(KIN)})",
             contact_phone=demo.phone(landline=False)))
     for position, entry in enumerate(made):
-        if position in (5, 23):  # asked to leave the register
-            entry["data"]["date_retrait"] = (entry["requested"] + timedelta(
-                days=rng.randint(60, 200))).isoformat()
+        if position in (5, 23):  # asked to leave the register, by yesterday at the latest
+            entry["data"]["date_retrait"] = min(
+                entry["requested"] + timedelta(days=rng.randint(60, 200)),
+                demo.today - timedelta(days=1)).isoformat()
     for entry in made:
         data = entry["data"]
-        if data.get("date_retrait") and data["date_retrait"] >= demo.today.isoformat():
-            del data["date_retrait"]
         entry["id"] = demo.add(FORM, data, entry["by"], entry["at"], entry["at"]
                                + timedelta(hours=rng.randint(1, 8)), version=2)
     return made

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from outreach.figures import facts
 from outreach.figures.indicators import (
     ACTIVITIES,
+    BY_KEY,
     Fact,
     Period,
     compute_all,
@@ -88,7 +89,9 @@ def write_extract(session: Session, year: int, zone: tzinfo, path: Path, labels_
             table = indicator.key.replace(".", "_")
             db[table].create({"libelle": str, "nombre": int})  # there even when all is hidden
             db[table].insert_all(sorted(rows, key=lambda r: -r["nombre"]))
-            tables[table] = {"title": indicator.name, "description": indicator.definition,
+            title = indicator.name if not indicator.detail_of else \
+                f"{BY_KEY[indicator.detail_of].name}, {indicator.name.lower()}"
+            tables[table] = {"title": title, "description": indicator.definition,
                              "columns": {"libelle": "La catégorie (libellé du formulaire).",
                                          "nombre": indicator.definition}}
     db["indicateurs"].insert_all(figures, pk="cle")

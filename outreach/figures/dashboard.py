@@ -19,7 +19,7 @@ from outreach.alerts import alert_kinds
 from outreach.core import audit, catalog
 from outreach.core.clock import today
 from outreach.core.db import db
-from outreach.core.roles import OFFICE_ROLES, restrict
+from outreach.core.roles import OFFICE_ROLES, ROLES, restrict
 from outreach.figures import charts, facts
 from outreach.figures.exports import form_csv
 from outreach.figures.indicators import (
@@ -95,6 +95,8 @@ def value_labels(indicator) -> dict[str, str]:
     form, field = indicator.labels
     if form == "sites":
         return catalog.reference_labels("sites")
+    if form == "roles":
+        return dict(ROLES)
     if (form, field) == ("visite.visite", "alerte"):
         return alert_kinds()
     return catalog.labels_of_every_version(form).get(field, {})
@@ -200,30 +202,45 @@ def index():
 
 @bp.get("/rapport")
 def report():
-    """Print the rapport d'activité of a year: each figure in a sentence, with the year before."""
+    """Print the rapport d'activité of a period (a year by default), figure by figure.
+
+    Each figure is a sentence, beside the same days a year earlier.
+    """
     on = today()
     try:
-        asked, label = period_from({"annee": request.args.get("annee", "")}, on)
+        asked, label = period_from(request.args, on)
     except PeriodError as error:
         return render_template("dashboard.html", error=str(error), today=on), 400
     period = _so_far(asked, on)
     result = figures(period)
-    return render_template("report.html", year=asked.start.year, period=period, asked=asked,
+    whole_year = (asked.start.month, asked.start.day, asked.end.month, asked.end.day) == (
+        1, 1, 12, 31) and asked.start.year == asked.end.year
+    compared = f"en {asked.start.year - 1}" if whole_year else "un an plus tôt"
+    return render_template("report.html", title=label[len("l'année "):] if whole_year else label,
+                           period=period, asked=asked, compared=compared,
                            activities=ACTIVITIES, indicators=every_indicator(),
                            charts=_charts(result, period, label),
                            ccas=current_app.config["CCAS_NAME"], sentence=sentence, **result)
 
 
-def sentence(row: dict, year_before: int) -> str:
-    """Write one figure as a report says it: "466 rencontres contre 418 en 2025"."""
+def sentence(row: dict, compared: str) -> str:
+    """Write one figure as a report says it: "466 rencontres contre 418 en 2025".
+
+    A breakdown of another figure says only its parts ("Par sexe — Femme : 250 ; Homme : 300."):
+    its total is that figure's, said once above it.
+    """
     indicator = row["indicator"]
     said = SAID[indicator.key]
+    if indicator.detail_of:
+        parts = " ; ".join(f"{name} : {_n(now)}" for name, now, _ in row["parts"] if now)
+        return f"{said[0].upper()}{said[1:]} — {parts or 'aucune'}."
     if indicator.shape == "weekly":
         now, then = row["now"], row["then"]
-        return (f"De {now['min']} à {now['max']} {said} (médiane {_n(now['median'])}), contre "
-                f"de {then['min']} à {then['max']} (médiane {_n(then['median'])}) en "
-                f"{year_before}.")
-    text = f"{_n(row['total_now'])} {said} contre {_n(row['total_then'])} en {year_before}"
+        weeks = f"{now['active']} semaine{'s' if now['active'] > 1 else ''}"
+        return (f"De {now['min']} à {now['max']} {said} (médiane {_n(now['median'])}) sur "
+                f"les {weeks} où des visites ont eu lieu, contre de {then['min']} à "
+                f"{then['max']} (médiane {_n(then['median'])}, sur {then['active']}) {compared}.")
+    text = f"{_n(row['total_now'])} {said} contre {_n(row['total_then'])} {compared}"
     if row["parts"]:
         text += " (" + ", ".join(f"{name} : {_n(now)}" for name, now, _ in row["parts"]
                                  if now) + ")"

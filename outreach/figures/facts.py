@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import case, delete, func, insert, literal, select
+from sqlalchemy import String, case, cast, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from outreach.core.models import move_watermark, take_watermark
@@ -65,7 +65,8 @@ def catch_up(session: Session, zone: tzinfo,
     while seen < upper:
         rows = session.execute(
             select(record.c.id, record.c.form, record.c.data, record.c.recorded_at,
-                   record.c.parent_id, record.c.deleted, record.c.change_seq)
+                   record.c.parent_id, record.c.deleted, record.c.recorded_by,
+                   record.c.change_seq)
             .where(record.c.change_seq > seen, record.c.change_seq <= upper,
                    record.c.form.in_(COUNTED_FORMS))
             .order_by(record.c.change_seq).limit(BATCH)
@@ -75,7 +76,7 @@ def catch_up(session: Session, zone: tzinfo,
         parents = [row.id for row in rows if row.form in PARENT_FORMS.values()]
         children = session.execute(
             select(record.c.id, record.c.form, record.c.data, record.c.recorded_at,
-                   record.c.parent_id, record.c.deleted)
+                   record.c.parent_id, record.c.deleted, record.c.recorded_by)
             .where(record.c.parent_id.in_(parents))).all() if parents else []
         touched |= summarise(session, [*rows, *children], zone)
         read += len(rows)
@@ -119,7 +120,8 @@ def summarise(session: Session, rows: Iterable, zone: tzinfo) -> set[tuple[str, 
                        parent_days.get(row.parent_id))
         if row.form == "plan.appel":
             fact["person_id"] = called.get(row.data.get("tache"))
-        facts.append({"record_id": row.id, "form": row.form, **fact})
+        facts.append({"record_id": row.id, "form": row.form, "recorded_by": row.recorded_by,
+                      **fact})
         for field in CHOICE_FIELDS.get(row.form, ()):
             for value in row.data.get(field) or ():
                 choices.append({"record_id": row.id, "form": row.form, "field": field,
@@ -161,15 +163,16 @@ def add_up_everything(session: Session) -> None:
 # What each form's figures sum, day by day (outreach.indicators reads them): few rows a day
 # whatever the number of records, so that a year is summed in a few milliseconds.
 MEASURES = {
-    "maraude.tournee": ("records",),
-    "maraude.rencontre": ("records", "flag", "anonymous", "anonymous_women", "anonymous_men",
-                          "anonymous_by_outcome", "weight:prestations", "choice:besoins",
-                          "choice:orientations"),
-    "visite.visite": ("records", "outcome", "kind_outcome"),
-    "permanence.session": ("records", "kind"),
-    "permanence.accueil": ("records", "anonymous", "anonymous_women", "anonymous_men", "outcome",
-                           "choice:motifs", "choice:actions"),
-    "plan.appel": ("records", "choice:besoins"),
+    "maraude.tournee": ("records", "author"),
+    "maraude.rencontre": ("records", "author", "flag", "anonymous", "anonymous_women",
+                          "anonymous_men", "anonymous_by_outcome", "weight:prestations",
+                          "choice:besoins", "choice:orientations"),
+    "visite.visite": ("records", "author", "outcome", "kind_outcome"),
+    "permanence.session": ("records", "author", "kind"),
+    "permanence.accueil": ("records", "author", "people", "anonymous", "anonymous_women",
+                           "anonymous_men", "outcome", "choice:motifs", "choice:actions",
+                           "choice:orientations"),
+    "plan.appel": ("records", "author", "choice:besoins"),
 }
 
 
@@ -186,6 +189,9 @@ def _totals(form: str, days: list[date] | None) -> list:
 
     known = {
         "records": lambda: total("records", literal(""), 1),
+        # Each author's records, by the author's account id: who was active in a period.
+        "author": lambda: total("author", func.coalesce(cast(fact.recorded_by, String), ""), 1),
+        "people": lambda: total("people", literal(""), fact.people),
         "flag": lambda: total("flag", literal(""), case((fact.flag.is_(True), 1), else_=0)),
         "anonymous": lambda: total("anonymous", literal(""), fact.people, anonymous),
         "anonymous_women": lambda: total("anonymous_women", literal(""), fact.women, anonymous),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import distinct, func, or_, select
@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, aliased
 
 from outreach.alerts import Alert
 from outreach.core import signals
+from outreach.core.models import User
 from outreach.figures.models import ActivityDay, ActivityFact
+from outreach.visits import VisitAssignment
 
 Fact = ActivityFact
 Day = ActivityDay
@@ -73,6 +75,7 @@ class Figures:
         self._sums: dict[tuple[str, str, str], int] | None = None
         self._named: dict[str, list[str]] = {}
         self._people: dict[str, tuple[str | None, str | None]] | None = None
+        self._companions: dict[str, Companions] = {}
 
     def sums(self) -> dict[tuple[str, str, str], int]:
         """Return {(form, measure, value): total over the period}, read once."""
@@ -122,6 +125,50 @@ class Figures:
         return self._people
 
 
+    def companions(self, form: str) -> Companions:
+        """Return the people met with a named person in the period's records of a form.
+
+        A named record's `nombre_personnes` counts the named person too; the others are
+        counted like anonymous people, at each record. Its « dont femmes / dont hommes » count
+        everyone, so the named person is taken off their own sex (their file's).
+        """
+        if form not in self._companions:
+            file = aliased(Fact)
+            rows = self.session.execute(
+                select(Fact.people, Fact.women, Fact.men, Fact.outcome, file.kind)
+                .outerjoin(file, (file.record_id == Fact.person_id) & (file.form == "personne"))
+                .where(Fact.form == form, Fact.person_id.is_not(None), Fact.people > 1,
+                       Fact.day >= self.period.start, Fact.day <= self.period.end)).all()
+            found = Companions()
+            for people, women, men, band, sex in rows:
+                others = people - 1
+                women -= 1 if sex == "femme" and women else 0
+                men -= 1 if sex == "homme" and men else 0
+                if women + men > others:
+                    # The file does not say the named person's sex, and the record gave everyone's:
+                    # they are one of the larger group.
+                    if men >= women:
+                        men -= 1
+                    else:
+                        women -= 1
+                found.people += others
+                found.women += women
+                found.men += men
+                found.bands[band or "inconnue"] = found.bands.get(band or "inconnue", 0) + others
+            self._companions[form] = found
+        return self._companions[form]
+
+
+@dataclass
+class Companions:
+    """The people met with a named person over a period: how many, women, men, by age band."""
+
+    people: int = 0
+    women: int = 0
+    men: int = 0
+    bands: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One figure: what it is called, what it counts, and how."""
@@ -134,6 +181,8 @@ class Indicator:
     # Breakdowns are {value: count}; `labels` names where their values' labels come from.
     shape: str = "count"
     labels: tuple[str, str] | None = None
+    # The figure this one breaks down (its parts add up to that figure): said under it, once.
+    detail_of: str | None = None
 
 
 def _count(form: str, measure: str = "records", value: str = "") -> Callable:
@@ -154,6 +203,20 @@ def _distinct_people(form: str) -> Callable:
     def compute(figures: Figures) -> int:
         """Count the people named in the period's records, each once."""
         return len(figures.named_ids(form))
+    return compute
+
+
+def _without_file(form: str) -> Callable:
+    def compute(figures: Figures) -> int:
+        """Count the people of the anonymous records and the companions of the named ones."""
+        return figures.total(form, "anonymous") + figures.companions(form).people
+    return compute
+
+
+def _everyone(form: str) -> Callable:
+    def compute(figures: Figures) -> int:
+        """Count every person: each named one once, the others at each record."""
+        return len(figures.named_ids(form)) + _without_file(form)(figures)
     return compute
 
 
@@ -180,10 +243,11 @@ def _by_sex(form: str) -> Callable:
         for ident in figures.named_ids(form):
             sex = files.get(ident, (None, None))[0]
             named[sex] = named.get(sex, 0) + 1
-        women = figures.total(form, "anonymous_women")
-        men = figures.total(form, "anonymous_men")
+        others = figures.companions(form)
+        women = figures.total(form, "anonymous_women") + others.women
+        men = figures.total(form, "anonymous_men") + others.men
         counts = {"femme": women, "homme": men,
-                  "non_precise": figures.total(form, "anonymous") - women - men}
+                  "non_precise": _without_file(form)(figures) - women - men}
         for sex, count in named.items():
             counts[sex if sex in ("femme", "homme") else "non_precise"] += count
         return {key: count for key, count in counts.items() if count}
@@ -191,10 +255,12 @@ def _by_sex(form: str) -> Callable:
 
 
 def _by_age(figures: Figures) -> dict[str, int]:
-    """Named people once by their file's age band; anonymous ones by the rencontre's band."""
+    """Named people once by their file's age band; the others by the rencontre's band."""
     form = "maraude.rencontre"
     files = figures.people()
     counts = dict(figures.values(form, "anonymous_by_outcome"))
+    for band, others in figures.companions(form).bands.items():
+        counts[band] = counts.get(band, 0) + others
     for ident in figures.named_ids(form):
         band = files.get(ident, (None, None))[1] or "inconnue"
         counts[band] = counts.get(band, 0) + 1
@@ -202,15 +268,30 @@ def _by_age(figures: Figures) -> dict[str, int]:
 
 
 def _visits_per_week(figures: Figures) -> dict:
-    """Visits done each week the period touches: fewest, most, median."""
+    """Visits done each week the programme was active (a visite recorded): fewest, most, median.
+
+    `weeks` holds every week of the period, for the chart; `active` how many had visites.
+    """
     weeks = dict.fromkeys(figures.period.weeks(), 0)
+    active = set()
+    for day in figures.daily("visite.visite", "records"):
+        active.add(day - timedelta(days=day.weekday()))
     for day, count in figures.daily("visite.visite", "outcome", "oui").items():
         monday = day - timedelta(days=day.weekday())
         if monday in weeks:
             weeks[monday] += count
-    counts = list(weeks.values())
+    counts = [count for monday, count in weeks.items() if monday in active] or [0]
     return {"min": min(counts), "max": max(counts), "median": statistics.median(counts),
+            "active": len(active & set(weeks)),
             "weeks": {monday.isoformat(): count for monday, count in weeks.items()}}
+
+
+def _seniors_visited(figures: Figures) -> int:
+    """Count the seniors seen at least once in the period, each once."""
+    return figures.session.scalar(
+        select(func.count(distinct(Fact.person_id)))
+        .where(Fact.form == "visite.visite", Fact.person_id.is_not(None), Fact.outcome == "oui",
+               Fact.day >= figures.period.start, Fact.day <= figures.period.end)) or 0
 
 
 def month_of(session: Session, column):
@@ -221,22 +302,34 @@ def month_of(session: Session, column):
 
 
 def _regular_seniors(figures: Figures) -> int:
-    """Count the seniors visited (seen) at least once in every month the period touches."""
-    months = figures.period.months()
-    visits = (Fact.form == "visite.visite", Fact.person_id.is_not(None), Fact.outcome == "oui",
-              Fact.day >= figures.period.start, Fact.day <= figures.period.end)
-    if figures.session.get_bind().dialect.name == "sqlite":
-        regular = (select(Fact.person_id).where(*visits).group_by(Fact.person_id)
-                   .having(func.count(distinct(month_of(figures.session, Fact.day)))
-                           == len(months)))
-    else:
-        # Each (senior, month) once first, months by date_trunc: a count of distinct months
-        # per senior sorted each senior's visits apart (150 ms for a year, against 60).
-        seen = (select(Fact.person_id, func.date_trunc("month", Fact.day).label("month"))
-                .where(*visits).distinct().subquery())
-        regular = (select(seen.c.person_id).group_by(seen.c.person_id)
-                   .having(func.count() == len(months)))
-    return figures.session.scalar(select(func.count()).select_from(regular.subquery())) or 0
+    """Count the seniors seen in every month they were followed while the programme ran.
+
+    A month counts for a senior when a visiteur was given them on its 15th (an assignment) and
+    the programme made visites that month: a programme that stops in summer, or a senior who
+    joined in March, is not asked for the months without.
+    """
+    period = figures.period
+    ran = {day.strftime("%Y-%m") for day in figures.daily("visite.visite", "records")}
+    followed: dict[str, set[str]] = {}
+    for senior, starts, ends in figures.session.execute(
+            select(VisitAssignment.person_id, VisitAssignment.starts_on, VisitAssignment.ended_on)
+            .where(VisitAssignment.starts_on <= period.end,
+                   or_(VisitAssignment.ended_on.is_(None),
+                       VisitAssignment.ended_on >= period.start))):
+        for month in ran:
+            middle = date.fromisoformat(month + "-15")
+            if starts <= middle and (ends is None or ends >= middle):
+                followed.setdefault(senior, set()).add(month)
+    if not followed:
+        return 0
+    month = month_of(figures.session, Fact.day)
+    seen: dict[str, set[str]] = {}
+    for senior, visited in figures.session.execute(
+            select(Fact.person_id, month).distinct()
+            .where(Fact.form == "visite.visite", Fact.person_id.in_(followed),
+                   Fact.outcome == "oui", Fact.day >= period.start, Fact.day <= period.end)):
+        seen.setdefault(senior, set()).add(visited)
+    return sum(1 for senior, months in followed.items() if months <= seen.get(senior, set()))
 
 
 def _alerts_of(form: str) -> Callable:
@@ -271,6 +364,16 @@ def _reached(figures: Figures) -> int:
                Fact.outcome.in_(("joint_va_bien", "joint_besoin")))) or 0
 
 
+def _active(figures: Figures) -> dict[str, int]:
+    """Count the volunteers and agents who recorded something in the period, by role."""
+    authors = {int(value) for (_, measure, value), n in figures.sums().items()
+               if measure == "author" and value and n}
+    if not authors:
+        return {}
+    return dict(figures.session.execute(
+        select(User.role, func.count()).where(User.id.in_(authors)).group_by(User.role)).all())
+
+
 def _seen_by_mode(figures: Figures) -> dict[str, int]:
     """Count the visites done by mode (kind_outcome "domicile|oui")."""
     return {kind_outcome.split("|")[0]: n for kind_outcome, n
@@ -286,16 +389,32 @@ INDICATORS: list[Indicator] = [
     Indicator("maraude.rencontres", "maraude", "Rencontres",
               "Rencontres enregistrées ; une rencontre après minuit compte au jour de sa tournée.",
               _count("maraude.rencontre")),
-    Indicator("maraude.personnes", "maraude", "Personnes rencontrées (nommées)",
+    Indicator("maraude.toutes", "maraude", "Personnes rencontrées",
+              "Chaque personne nommée une seule fois dans la période, et les autres à chaque "
+              "rencontre : celles des rencontres anonymes et celles qui accompagnent une "
+              "personne nommée.", _everyone("maraude.rencontre")),
+    Indicator("maraude.sexe", "maraude", "Par sexe",
+              "Personnes nommées selon leur fiche ; les autres selon « dont femmes » et « dont "
+              "hommes » de la rencontre.", _by_sex("maraude.rencontre"), "breakdown",
+              ("personne", "sexe"), detail_of="maraude.toutes"),
+    Indicator("maraude.age", "maraude", "Par âge",
+              "Personnes nommées selon la tranche d'âge de leur fiche ; les autres selon la "
+              "tranche notée à la rencontre.", _by_age, "breakdown",
+              ("personne", "tranche_age"), detail_of="maraude.toutes"),
+    Indicator("maraude.personnes", "maraude", "Personnes rencontrées nommées",
               "Personnes connues par un prénom, un alias ou leur nom, comptées une seule fois "
               "même rencontrées plusieurs fois.", _distinct_people("maraude.rencontre")),
     Indicator("maraude.anonymes", "maraude", "Personnes rencontrées sans fiche",
-              "Personnes comptées dans les rencontres anonymes (une personne revue compte à "
-              "nouveau).", _count("maraude.rencontre", "anonymous")),
-    Indicator("maraude.nouvelles", "maraude", "Nouvelles personnes",
-              "Personnes nommées dont la première rencontre a lieu dans la période.", _new_people),
+              "Personnes des rencontres anonymes et personnes qui accompagnent une personne "
+              "nommée (une personne revue compte à nouveau).",
+              _without_file("maraude.rencontre")),
+    Indicator("maraude.nouvelles", "maraude", "Nouvelles personnes nommées",
+              "Personnes nommées dont la première rencontre a lieu dans la période (seules "
+              "les personnes nommées peuvent être reconnues d'une fois sur l'autre).",
+              _new_people),
     Indicator("maraude.prestations", "maraude", "Prestations",
-              "Prestations données, comptées pour chaque personne de la rencontre.",
+              "Prestations données, comptées pour chaque personne de la rencontre (un repas "
+              "donné à un groupe de trois compte trois).",
               _breakdown("maraude.rencontre", "weight:prestations"), "breakdown",
               ("maraude.rencontre", "prestations")),
     Indicator("maraude.besoins", "maraude", "Besoins repérés",
@@ -309,31 +428,34 @@ INDICATORS: list[Indicator] = [
     Indicator("maraude.urgences", "maraude", "Situations urgentes",
               "Rencontres marquées « situation urgente ».",
               _count("maraude.rencontre", "flag")),
-    Indicator("maraude.sexe", "maraude", "Personnes rencontrées par sexe",
-              "Personnes nommées une fois selon leur fiche, plus les femmes et hommes comptés "
-              "dans les rencontres anonymes.", _by_sex("maraude.rencontre"), "breakdown",
-              ("personne", "sexe")),
-    Indicator("maraude.age", "maraude", "Personnes rencontrées par âge",
-              "Personnes nommées une fois selon la tranche d'âge de leur fiche, plus les "
-              "personnes des rencontres anonymes selon la tranche notée.", _by_age, "breakdown",
-              ("personne", "tranche_age")),
     # Visites de convivialité
+    Indicator("visites.enregistrees", "visites", "Visites prévues et enregistrées",
+              "Toutes les visites enregistrées : faites, absences et refus.",
+              _count("visite.visite")),
     Indicator("visites.faites", "visites", "Visites faites",
               "Visites où la personne a été vue ou jointe (à domicile ou par téléphone).",
               _count("visite.visite", "outcome", "oui")),
-    Indicator("visites.mode", "visites", "Visites faites, par mode",
+    Indicator("visites.mode", "visites", "Par mode",
               "Les visites faites, à domicile ou par téléphone.",
               _seen_by_mode, "breakdown",
-              ("visite.visite", "mode")),
-    Indicator("visites.semaine", "visites", "Visites par semaine",
-              "Visites faites chaque semaine entière (lundi à dimanche) de la période : la "
-              "plus faible, la plus forte et la médiane.", _visits_per_week, "weekly"),
-    Indicator("visites.reguliers", "visites", "Seniors visités régulièrement",
-              "Seniors vus au moins une fois chaque mois de la période (mois entamés compris).",
-              _regular_seniors),
+              ("visite.visite", "mode"), detail_of="visites.faites"),
     Indicator("visites.absences", "visites", "Absences",
               "Visites où le senior était absent ou n'a pas répondu.",
               _count("visite.visite", "outcome", "absente")),
+    Indicator("visites.refus", "visites", "Refus",
+              "Visites que le senior n'a pas souhaitées ce jour-là.",
+              _count("visite.visite", "outcome", "refus")),
+    Indicator("visites.seniors", "visites", "Seniors visités",
+              "Seniors vus au moins une fois dans la période, comptés une seule fois.",
+              _seniors_visited),
+    Indicator("visites.reguliers", "visites", "Seniors visités régulièrement",
+              "Seniors vus au moins une fois chaque mois où ils étaient suivis par un visiteur "
+              "(attribution en cours le 15 du mois) et où des visites ont eu lieu : les mois "
+              "sans visites (l'été d'un programme saisonnier) ne sont pas demandés.",
+              _regular_seniors),
+    Indicator("visites.semaine", "visites", "Visites par semaine",
+              "Visites faites chaque semaine entière (lundi à dimanche) où des visites ont eu "
+              "lieu : la plus faible, la plus forte et la médiane.", _visits_per_week, "weekly"),
     Indicator("visites.alertes", "visites", "Alertes levées en visite",
               "Alertes levées par une visite, par type, au jour où elles ont été levées.",
               _alerts_of("visite.visite"), "breakdown", ("visite.visite", "alerte")),
@@ -341,16 +463,26 @@ INDICATORS: list[Indicator] = [
     Indicator("permanences.tenues", "permanences", "Permanences tenues, par site",
               "Permanences enregistrées, par site.", _breakdown("permanence.session", "kind"),
               "breakdown", ("sites", "")),
-    Indicator("permanences.personnes", "permanences", "Personnes reçues (nommées)",
+    Indicator("permanences.menages", "permanences", "Ménages reçus",
+              "Accueils : un par ménage (ou personne seule) reçu ; un ménage revenu compte à "
+              "nouveau.", _count("permanence.accueil")),
+    Indicator("permanences.membres", "permanences", "Personnes des ménages reçus",
+              "Toutes les personnes des accueils, enfants compris, à chaque accueil.",
+              _count("permanence.accueil", "people")),
+    Indicator("permanences.toutes", "permanences", "Personnes reçues",
+              "Chaque personne nommée une seule fois dans la période, et les autres à chaque "
+              "accueil : celles des accueils anonymes et celles qui accompagnent une personne "
+              "nommée.", _everyone("permanence.accueil")),
+    Indicator("permanences.sexe", "permanences", "Par sexe",
+              "Personnes nommées selon leur fiche ; les autres selon « dont femmes » et « dont "
+              "hommes » de l'accueil.", _by_sex("permanence.accueil"), "breakdown",
+              ("personne", "sexe"), detail_of="permanences.toutes"),
+    Indicator("permanences.personnes", "permanences", "Personnes reçues nommées",
               "Personnes reçues avec une fiche, comptées une seule fois.",
               _distinct_people("permanence.accueil")),
     Indicator("permanences.anonymes", "permanences", "Personnes reçues sans fiche",
-              "Personnes comptées dans les accueils anonymes.",
-              _count("permanence.accueil", "anonymous")),
-    Indicator("permanences.sexe", "permanences", "Personnes reçues par sexe",
-              "Personnes nommées une fois selon leur fiche, plus les femmes et hommes comptés "
-              "dans les accueils anonymes.", _by_sex("permanence.accueil"), "breakdown",
-              ("personne", "sexe")),
+              "Personnes des accueils anonymes et personnes qui accompagnent une personne "
+              "nommée.", _without_file("permanence.accueil")),
     Indicator("permanences.motifs", "permanences", "Motifs de venue",
               "Accueils où ce motif a été noté.", _breakdown("permanence.accueil", "choice:motifs"),
               "breakdown", ("permanence.accueil", "motifs")),
@@ -358,6 +490,10 @@ INDICATORS: list[Indicator] = [
               "Accueils où cette action a été faite.",
               _breakdown("permanence.accueil", "choice:actions"),
               "breakdown", ("permanence.accueil", "actions")),
+    Indicator("permanences.orientations", "permanences", "Orientations",
+              "Accueils où la personne a été orientée vers ce service.",
+              _breakdown("permanence.accueil", "choice:orientations"),
+              "breakdown", ("permanence.accueil", "orientations")),
     Indicator("permanences.rendez_vous", "permanences", "Rendez-vous de suivi donnés",
               "Accueils qui se terminent par un rendez-vous de suivi.",
               _count("permanence.accueil", "outcome", "rendez_vous")),
@@ -375,34 +511,49 @@ INDICATORS: list[Indicator] = [
               "Besoins notés lors des appels, par type.",
               _breakdown("plan.appel", "choice:besoins"),
               "breakdown", ("plan.appel", "besoins")),
+    # Les équipes
+    Indicator("equipes.actifs", "equipes", "Bénévoles et agents actifs",
+              "Comptes qui ont enregistré au moins une fiche dans la période (tournée, "
+              "rencontre, visite, permanence, accueil ou appel), une fois chacun, par rôle.",
+              _active, "breakdown", ("roles", "")),
 ]
 BY_KEY = {indicator.key: indicator for indicator in INDICATORS}
 # How a rapport d'activité says each figure after its number ("466 rencontres contre 418…").
 SAID = {
     "maraude.tournees": "tournées de maraude", "maraude.rencontres": "rencontres",
+    "maraude.toutes": "personnes rencontrées",
+    "maraude.sexe": "par sexe", "maraude.age": "par âge",
     "maraude.personnes": "personnes rencontrées avec un prénom, un alias ou leur nom",
-    "maraude.anonymes": "personnes rencontrées sans fiche",
-    "maraude.nouvelles": "nouvelles personnes rencontrées",
-    "maraude.prestations": "prestations données", "maraude.besoins": "besoins repérés",
+    "maraude.anonymes": "personnes rencontrées sans fiche (anonymes ou accompagnantes)",
+    "maraude.nouvelles": "nouvelles personnes nommées rencontrées",
+    "maraude.prestations": "prestations données (une par personne de la rencontre)",
+    "maraude.besoins": "besoins repérés",
     "maraude.orientations": "orientations", "maraude.urgences": "situations urgentes",
-    "maraude.sexe": "personnes rencontrées", "maraude.age": "personnes rencontrées",
-    "visites.faites": "visites de convivialité faites", "visites.mode": "visites faites",
+    "visites.enregistrees": "visites enregistrées",
+    "visites.faites": "visites de convivialité faites", "visites.mode": "par mode",
+    "visites.absences": "absences", "visites.refus": "refus",
+    "visites.seniors": "seniors visités au moins une fois",
+    "visites.reguliers": "seniors visités régulièrement",
     "visites.semaine": "visites par semaine",
-    "visites.reguliers": "seniors visités régulièrement", "visites.absences": "absences",
     "visites.alertes": "alertes levées en visite",
     "permanences.tenues": "permanences tenues",
+    "permanences.menages": "ménages reçus",
+    "permanences.membres": "personnes dans ces ménages",
+    "permanences.toutes": "personnes reçues", "permanences.sexe": "par sexe",
     "permanences.personnes": "personnes reçues avec une fiche",
-    "permanences.anonymes": "personnes reçues sans fiche",
-    "permanences.sexe": "personnes reçues", "permanences.motifs": "motifs de venue",
-    "permanences.actions": "actions", "permanences.rendez_vous": "rendez-vous de suivi donnés",
+    "permanences.anonymes": "personnes reçues sans fiche (anonymes ou accompagnantes)",
+    "permanences.motifs": "motifs de venue", "permanences.actions": "actions",
+    "permanences.orientations": "orientations",
+    "permanences.rendez_vous": "rendez-vous de suivi donnés",
     "registre.categories": "personnes inscrites au registre",
     "plans.appels": "appels passés pendant les plans d'alerte",
     "plans.joints": "personnes jointes pendant les plans d'alerte",
     "plans.besoins": "besoins repérés pendant les plans d'alerte",
+    "equipes.actifs": "bénévoles et agents actifs",
 }
 ACTIVITIES = {"maraude": "Maraude", "visites": "Visites de convivialité",
               "permanences": "Permanences délocalisées",
-              "registre": "Registre et plans d'alerte"}
+              "registre": "Registre et plans d'alerte", "equipes": "Les équipes"}
 
 
 def every_indicator() -> list[Indicator]:

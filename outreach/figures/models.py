@@ -24,7 +24,8 @@ class ActivityFact(db.Model):
     A summary of `record` kept by outreach.facts (rebuilt for a record each time it changes), so
     that a year of a large CCAS is counted with indexed columns instead of reading JSON.
     `day` is the CCAS's local day of the activity (a rencontre takes its tournée's date, so a
-    tournée past midnight stays one evening); `until` is a registration's withdrawal.
+    tournée past midnight stays one evening); `until` is a registration's withdrawal. `people`
+    counts the named person too: a named record's companions are `people - 1`.
     """
 
     __tablename__ = "activity_fact"
@@ -40,9 +41,15 @@ class ActivityFact(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(64))
     flag: Mapped[bool] = mapped_column(Boolean, default=False)
     until: Mapped[date | None] = mapped_column(Date)
+    # Whose record it is: the volunteers and agents active in a period (migration 0013).
+    recorded_by: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_activity_fact_form_day", "form", "day", "person_id"),
+        # A named person met with others: their companions are counted like anonymous people.
+        Index("ix_activity_fact_groups", "form", "day",
+              sqlite_where=text("person_id IS NOT NULL AND people > 1"),
+              postgresql_where=text("person_id IS NOT NULL AND people > 1")),
         # The people named: who was met in a period, and whether they were met before it.
         Index("ix_activity_fact_named", "form", "person_id", "day", "outcome",
               sqlite_where=text("person_id IS NOT NULL"),

@@ -101,7 +101,7 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
             f"ALTER TABLE activity_fact ADD CONSTRAINT {FACT_KEY} PRIMARY KEY (record_id)"))
     tombstones = session.execute(
         select(record.c.id, record.c.form, record.c.data, record.c.recorded_at,
-               record.c.parent_id, record.c.deleted)
+               record.c.parent_id, record.c.deleted, record.c.recorded_by)
         .where(record.c.deleted.is_(True), record.c.change_seq <= upper,
                record.c.form.in_(("personne", "registre.inscription")))).all()
     facts.summarise(session, tombstones, zone)
@@ -118,7 +118,7 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
 # The facts' primary key, as the naming convention calls it (its table's name).
 FACT_KEY = ActivityFact.__table__.primary_key.name
 FACT_COLUMNS = ["record_id", "form", "day", "person_id", "people", "women", "men", "kind",
-                "outcome", "flag", "until"]
+                "outcome", "flag", "until", "recorded_by"]
 
 
 def _facts_and_choices(facts, zone: tzinfo, window):
@@ -154,7 +154,7 @@ def _facts(facts, zone: tzinfo, dialect: str, window, chosen: Iterable[str] = ()
     # PostgreSQL reads a `json` value again at each `->>`: each record is read as jsonb once.
     doc = cast(record.c.data, JSONB) if dialect == "postgresql" else record.c.data
     rows = (select(record.c.id, record.c.form, record.c.parent_id, record.c.recorded_at,
-                   doc.label("data"))
+                   record.c.recorded_by, doc.label("data"))
             .where(window, record.c.deleted.is_(False), record.c.form.in_(facts.COUNTED_FORMS)))
     if dialect == "postgresql":
         rows = rows.offset(0)  # kept a subquery: flattened, the cast is made at each use again
@@ -219,6 +219,7 @@ def _facts(facts, zone: tzinfo, dialect: str, window, chosen: Iterable[str] = ()
              else_=null()),
         flag,
         case((form == "registre.inscription", day_of(answer("date_retrait"))), else_=null()),
+        rows.c.recorded_by,
     ]
     arrays = [case((form.in_([key for key, names in facts.CHOICE_FIELDS.items()
                               if field in names]),

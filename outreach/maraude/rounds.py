@@ -65,11 +65,19 @@ def _tournee(tournee_id: str) -> Record:
 
 
 def counts(rencontres: list[Record]) -> dict:
-    """Add up a round's rencontres: people (women, men, not said) and what was handed out."""
+    """Add up a round's rencontres: people (women, men, not said) and what was handed out.
+
+    A prestation counts once for each person of its rencontre.
+    """
     people = sum(r.data.get("nombre_personnes", 0) for r in rencontres)
     women = sum(r.data.get("femmes") or 0 for r in rencontres)
     men = sum(r.data.get("hommes") or 0 for r in rencontres)
-    handed = Counter(p for r in rencontres for p in r.data.get("prestations", []))
+    # As the figures count them (indicators "maraude.prestations"): once for each person of the
+    # rencontre, so the round and the year say the same thing.
+    handed = Counter()
+    for r in rencontres:
+        for value in r.data.get("prestations", []):
+            handed[value] += r.data.get("nombre_personnes") or 1
     return {"rencontres": len(rencontres), "people": people, "women": women, "men": men,
             "unsaid": people - women - men, "handed": handed,
             "urgent": sum(1 for r in rencontres if r.data.get("situation_urgente"))}

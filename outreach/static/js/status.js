@@ -17,6 +17,27 @@ export async function refreshStatus() {
       + ` à ${moment.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" })}`
     : "Pas encore synchronisé";
   element.querySelector("[data-network]").textContent = navigator.onLine ? "" : " · Hors ligne";
+  warnIfStale(count, last);
+}
+
+const DAY = 24 * 3600 * 1000;
+
+// The home page's warning: records wait, and the tablet has not reached the server for longer
+// than the CCAS allows (OUTREACH_STALE_SYNC_DAYS). Whole days, as a person counts them.
+function warnIfStale(count, last) {
+  const warning = document.getElementById("stale-sync");
+  if (!warning) return;
+  const allowed = Number(warning.dataset.afterDays || 1) * DAY;
+  const since = last ? Date.now() - new Date(last).getTime() : Infinity;
+  warning.hidden = count === 0 || since <= allowed;
+  if (warning.hidden) return;
+  const waiting = `${count} fiche${count > 1 ? "s attendent" : " attend"} sur cette tablette`;
+  const days = Math.floor(since / DAY);
+  const said = last
+    ? `Dernière synchronisation il y a ${days} jour${days > 1 ? "s" : ""}`
+    : "Cette tablette n'a encore jamais synchronisé";
+  warning.textContent = `${said} : ${waiting}. Dès que le réseau revient, touchez `
+    + "« Synchroniser » pour les envoyer au CCAS.";
 }
 
 export function sayExpired() {
