@@ -37,22 +37,28 @@ BESOINS = ["hebergement", "sante", "alimentation", "hygiene", "droits", "lien_so
 ORIENTATIONS = ["siao_115", "accueil_jour", "ccas", "association", "service_social"]
 MOTIFS = ["logement", "budget", "droits", "sante", "alimentation", "emploi", "energie"]
 ACTIONS = ["information", "aide_dossier", "orientation", "aide_financiere", "ecoute"]
+TEAMS = {"maraude": 12, "visiteur": 30, "travailleur_social": 6}
 COLUMNS = ("id", "form", "form_version", "revision", "parent_id", "data", "recorded_at",
            "received_at", "recorded_by", "device_id", "content_hash", "change_seq", "deleted")
 
 
 def generate(year: int, records: int, people: list[str], seniors: list[str], rng: random.Random,
-             user: int) -> list[tuple]:
-    """Return a year's rows: about half rencontres, a third visites, the rest accueils."""
+             users: dict[str, list[int]]) -> list[tuple]:
+    """Return a year's rows: about half rencontres, a third visites, the rest accueils.
+
+    As a CCAS's year holds them: some named people met with companions, a few refused visits,
+    each record by one of its service's accounts (the volunteers and agents active).
+    """
     rows = []
     days = [date(year, 1, 1) + timedelta(days=d) for d in range(365)]
 
-    def row(form: str, data: dict, day: date, hour: int, parent: str | None = None) -> tuple:
+    def row(form: str, data: dict, day: date, hour: int, parent: str | None = None,
+            role: str = "maraude") -> str:
         moment = datetime(day.year, day.month, day.day, hour, rng.randint(0, 59), tzinfo=UTC)
         stamp = moment.replace(tzinfo=None).isoformat(sep=" ")
         ident = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        rows.append((ident, form, 1, 1, parent, json.dumps(data), stamp, stamp, user, None,
-                     ident.replace("-", ""), 0, 0))
+        rows.append((ident, form, 1, 1, parent, json.dumps(data), stamp, stamp,
+                     rng.choice(users[role]), None, ident.replace("-", ""), 0, 0))
         return ident
 
     per_day = records / 365
@@ -64,55 +70,81 @@ def generate(year: int, records: int, people: list[str], seniors: list[str], rng
             named = rng.random() < 0.4
             data = {"lieu": {"label": "Parvis", "lat": None, "lon": None},
                     "niveau": "alias" if named else "anonyme",
-                    "nombre_personnes": 1 if named else rng.randint(1, 4),
+                    "nombre_personnes": rng.choice([1] * 6 + [2, 3]) if named
+                    else rng.randint(1, 4),
                     "prestations": rng.sample(PRESTATIONS, rng.randint(1, 3)),
                     "besoins": rng.sample(BESOINS, rng.randint(0, 2)),
                     "orientations": rng.sample(ORIENTATIONS, rng.randint(0, 1))}
             if named:
                 data["personne"] = rng.choice(people)
+                if data["nombre_personnes"] > 1:
+                    data["femmes"] = rng.randint(0, data["nombre_personnes"])
             row("maraude.rencontre", data, day, rng.choice([20, 21, 22, 23]), tournee)
         for _ in range(int(per_day * 0.33)):
             row("visite.visite", {"personne": rng.choice(seniors), "date": day.isoformat(),
                                   "mode": rng.choice(["domicile", "telephone"]),
-                                  "personne_vue": rng.choice(["oui"] * 9 + ["absente"]),
-                                  "alerte": "aucune"}, day, 15)
+                                  "personne_vue": rng.choice(["oui"] * 17 + ["absente"] * 2
+                                                             + ["refus"]),
+                                  "alerte": "aucune"}, day, 15, role="visiteur")
         session = row("permanence.session", {"site": "tilleuls", "date": day.isoformat(),
                                              "heure_debut": "14:00", "intervenants": "A"},
-                      day, 13)
+                      day, 13, role="travailleur_social")
         for _ in range(int(per_day * 0.17)):
             data = {"niveau": "anonyme", "nombre_personnes": 1, "femmes": rng.randint(0, 1),
                     "motifs": rng.sample(MOTIFS, rng.randint(1, 2)),
-                    "actions": rng.sample(ACTIONS, rng.randint(0, 2))}
-            row("permanence.accueil", data, day, 14, session)
+                    "actions": rng.sample(ACTIONS, rng.randint(0, 2)),
+                    "orientations": rng.sample(ORIENTATIONS, rng.randint(0, 1))}
+            if rng.random() < 0.3:  # a household with a file, some with their children
+                data.update(niveau="alias", personne=rng.choice(people),
+                            nombre_personnes=rng.choice([1, 1, 2, 3, 4]))
+            row("permanence.accueil", data, day, 14, session, role="travailleur_social")
     return rows
 
 
 def build(url: str, records: int, year: int) -> tuple[int, float]:
-    """Make the database: schema, one user, people, two years of records; return (rows, s)."""
+    """Make the database (teams, assignments, people, two years of records); return (rows, s)."""
     from outreach import create_app
     from outreach.core.db import db, upgrade_schema
     from outreach.core.models import ReferenceItem, User
+    from outreach.visits import VisitAssignment
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark"})
+    rng = random.Random(2026)
+    people = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(4000)]
+    seniors = people[:600]
     with app.app_context():
         upgrade_schema()
         db.session.add(User(login="coordinateur", name="Coordinatrice", role="coordinateur",
                             password_hash="x"))
+        # A large CCAS's teams: a few dozen volunteers and agents, each recording their share.
+        for role, count in TEAMS.items():
+            for n in range(count):
+                db.session.add(User(login=f"{role}{n}", name=f"{role} {n}", role=role,
+                                    password_hash="x"))
         db.session.add(ReferenceItem(list_key="sites", value="tilleuls", label="Les Tilleuls"))
+        db.session.flush()
+        users: dict[str, list[int]] = {}
+        for ident, role in db.session.execute(db.select(User.id, User.role)):
+            users.setdefault(role, []).append(ident)
+        # Each senior followed by a visiteur, most of them since before the two years.
+        for n, senior in enumerate(seniors):
+            since = date(year - 1, 1, 1) if n % 4 else date(year - 1, 1 + n % 12, 1)
+            db.session.add(VisitAssignment(
+                id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), person_id=senior,
+                visiteur_id=rng.choice(users["visiteur"]), rhythm="hebdo", mode="domicile",
+                starts_on=since, next_due=since, created_by=users["coordinateur"][0],
+                change_seq=0))
         db.session.commit()
-        user = db.session.scalar(db.select(User.id))
-    rng = random.Random(2026)
     started = time.perf_counter()
-    people = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(4000)]
-    seniors = people[:600]
     person_rows = [(ident, "personne", 2, 1, None,
                     json.dumps({"niveau": "alias", "alias_prenom": f"P{n}",
                                 "sexe": rng.choice(["femme", "homme"]),
                                 "tranche_age": rng.choice(["de_26_a_40", "de_41_a_60"])}),
-                    "2024-12-01 10:00:00", "2024-12-01 10:00:00", user, None, ident[:32], 0, 0)
+                    "2024-12-01 10:00:00", "2024-12-01 10:00:00", users["coordinateur"][0],
+                    None, ident[:32], 0, 0)
                    for n, ident in enumerate(people)]
-    rows = person_rows + generate(year - 1, records, people, seniors, rng, user) \
-        + generate(year, records, people, seniors, rng, user)
+    rows = person_rows + generate(year - 1, records, people, seniors, rng, users) \
+        + generate(year, records, people, seniors, rng, users)
     rows = [row[:11] + (seq,) + row[12:] for seq, row in enumerate(rows, start=1)]
     if url.startswith("sqlite"):
         connection = sqlite3.connect(url.removeprefix("sqlite:///"))
@@ -217,7 +249,7 @@ def measure(url: str, args, stored: int, generated: float) -> dict:
         incremental = time.perf_counter() - started
     user_id = None
     with app.app_context():
-        user_id = db.session.scalar(db.select(User.id))
+        user_id = db.session.scalar(db.select(User.id).where(User.role == "coordinateur"))
     client = app.test_client()
 
     @app.route("/bench-login")

@@ -144,8 +144,7 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
            now: datetime, author: int | None, forms: Forms) -> tuple[list[dict], list[dict]]:
     next_seq = sequence.reserve(session, max(1, len(checked)))
     ids = list({c.record["id"] for c in checked})
-    current = {row.id: dict(row._mapping) for row in session.execute(
-        select(record).where(record.c.id.in_(ids)))}
+    current = _stored(session, actor, checked, ids)
     kept = defaultdict(set)
     # Versions kept in conflict exist only beside a stored record: a batch of new records
     # (a tablet's usual push) has none to look up.
@@ -192,6 +191,27 @@ def _write(session: Session, actor: Actor, device_id: str | None, checked: list[
     batch.execute(session)
     _close_corrected(session, actor, now, results, {ident for ident, _ in quarantined})
     return results, [*batch.inserts.values(), *batch.updates.values()]
+
+
+def _stored(session: Session, actor: Actor, checked: list[Checked], ids: list[str]) -> dict:
+    """Return the stored rows of these ids; their data only where the batch may need it.
+
+    A replay (the same records sent again by their author) needs no stored data: decoding it
+    was most of a replay's cost. It is read for a record whose content differs (rules between
+    two versions, history, conflicts) or that someone else made (what it shares, `may_change`).
+    """
+    without_data = [column for column in record.c if column.name != "data"]
+    current = {row.id: dict(row._mapping) for row in session.execute(
+        select(*without_data).where(record.c.id.in_(ids)))}
+    wanted = {item.record["id"] for item in checked
+              if (stored := current.get(item.record["id"])) is not None
+              and (item.content_hash != stored["content_hash"]
+                   or (not actor.office and stored["recorded_by"] != actor.id))}
+    if wanted:
+        for ident, data in session.execute(
+                select(record.c.id, record.c.data).where(record.c.id.in_(wanted))):
+            current[ident]["data"] = data
+    return current
 
 
 def _close_corrected(session: Session, actor: Actor, now: datetime, results: list[dict],

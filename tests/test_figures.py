@@ -479,3 +479,46 @@ def test_the_anonymised_extract_holds_counts_only_and_hides_small_ones(app, data
     refused = runner.invoke(main, ["export-anonyme", "--annee", "2026",
                                    str(tmp_path / "absent" / "x.db")])
     assert refused.exit_code == 1 and "n'existe pas" in refused.output
+
+
+def test_companions_by_sex_as_each_record_says_them(app):
+    """The companions' sexes, summed in SQL per person, equal a record-by-record count."""
+    import random
+
+    from outreach.figures.models import ActivityFact
+
+    rng = random.Random(19)
+    files = {str(uuid.uuid4()): rng.choice(["femme", "homme", None]) for _ in range(12)}
+    facts_rows, expected = [], {"people": 0, "femme": 0, "homme": 0}
+    for n in range(300):
+        person = rng.choice(list(files))
+        people = rng.randint(1, 5)
+        women = rng.randint(0, people)
+        men = rng.randint(0, people - women)
+        facts_rows.append(ActivityFact(
+            record_id=str(uuid.uuid4()), form="maraude.rencontre", day=date(2026, 3, 1 + n % 28),
+            person_id=person, people=people, women=women, men=men, outcome="de_26_a_40"))
+        if people == 1:
+            continue
+        # The definition, one record at a time: the named person is taken off their own sex;
+        # unknown, and everyone counted by sex, off the larger group.
+        sex, others = files[person], people - 1
+        women -= 1 if sex == "femme" and women else 0
+        men -= 1 if sex == "homme" and men else 0
+        if women + men > others:
+            if women > men:
+                women -= 1
+            else:
+                men -= 1
+        expected["people"] += others
+        expected["femme"] += women
+        expected["homme"] += men
+    with app.app_context():
+        db.session.add_all(facts_rows)
+        db.session.add_all(ActivityFact(record_id=ident, form="personne", day=date(2025, 1, 5),
+                                        kind=sex) for ident, sex in files.items())
+        db.session.commit()
+        found = indicators.Figures(db.session, MARCH, PARIS).companions("maraude.rencontre")
+    assert (found.people, found.women, found.men) == (
+        expected["people"], expected["femme"], expected["homme"])
+    assert found.bands == {"de_26_a_40": expected["people"]}

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import String, case, cast, delete, func, insert, literal, select
+from sqlalchemy import case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from outreach.core.models import move_watermark, take_watermark
@@ -163,16 +163,16 @@ def add_up_everything(session: Session) -> None:
 # What each form's figures sum, day by day (outreach.indicators reads them): few rows a day
 # whatever the number of records, so that a year is summed in a few milliseconds.
 MEASURES = {
-    "maraude.tournee": ("records", "author"),
-    "maraude.rencontre": ("records", "author", "flag", "anonymous", "anonymous_women",
+    "maraude.tournee": ("records",),
+    "maraude.rencontre": ("records", "flag", "anonymous", "anonymous_women",
                           "anonymous_men", "anonymous_by_outcome", "weight:prestations",
                           "choice:besoins", "choice:orientations"),
-    "visite.visite": ("records", "author", "outcome", "kind_outcome"),
-    "permanence.session": ("records", "author", "kind"),
-    "permanence.accueil": ("records", "author", "people", "anonymous", "anonymous_women",
+    "visite.visite": ("records", "outcome", "kind_outcome"),
+    "permanence.session": ("records", "kind"),
+    "permanence.accueil": ("records", "people", "anonymous", "anonymous_women",
                            "anonymous_men", "outcome", "choice:motifs", "choice:actions",
                            "choice:orientations"),
-    "plan.appel": ("records", "author", "choice:besoins"),
+    "plan.appel": ("records", "choice:besoins"),
 }
 
 
@@ -189,8 +189,6 @@ def _totals(form: str, days: list[date] | None) -> list:
 
     known = {
         "records": lambda: total("records", literal(""), 1),
-        # Each author's records, by the author's account id: who was active in a period.
-        "author": lambda: total("author", func.coalesce(cast(fact.recorded_by, String), ""), 1),
         "people": lambda: total("people", literal(""), fact.people),
         "flag": lambda: total("flag", literal(""), case((fact.flag.is_(True), 1), else_=0)),
         "anonymous": lambda: total("anonymous", literal(""), fact.people, anonymous),

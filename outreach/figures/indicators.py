@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from outreach.alerts import Alert
@@ -76,6 +76,7 @@ class Figures:
         self._named: dict[str, list[str]] = {}
         self._people: dict[str, tuple[str | None, str | None]] | None = None
         self._companions: dict[str, Companions] = {}
+        self._seen: dict[str, set[str]] | None = None
 
     def sums(self) -> dict[tuple[str, str, str], int]:
         """Return {(form, measure, value): total over the period}, read once."""
@@ -125,6 +126,19 @@ class Figures:
         return self._people
 
 
+    def seen_months(self) -> dict[str, set[str]]:
+        """Return each senior seen in the period (a visite done) and the months they were seen."""
+        if self._seen is None:
+            month = month_of(self.session, Fact.day)
+            self._seen = {}
+            for senior, visited in self.session.execute(
+                    select(Fact.person_id, month).distinct()
+                    .where(Fact.form == "visite.visite", Fact.person_id.is_not(None),
+                           Fact.outcome == "oui", Fact.day >= self.period.start,
+                           Fact.day <= self.period.end)):
+                self._seen.setdefault(senior, set()).add(visited)
+        return self._seen
+
     def companions(self, form: str) -> Companions:
         """Return the people met with a named person in the period's records of a form.
 
@@ -133,28 +147,47 @@ class Figures:
         everyone, so the named person is taken off their own sex (their file's).
         """
         if form not in self._companions:
-            file = aliased(Fact)
-            rows = self.session.execute(
-                select(Fact.people, Fact.women, Fact.men, Fact.outcome, file.kind)
-                .outerjoin(file, (file.record_id == Fact.person_id) & (file.form == "personne"))
-                .where(Fact.form == form, Fact.person_id.is_not(None), Fact.people > 1,
-                       Fact.day >= self.period.start, Fact.day <= self.period.end)).all()
+            groups = (Fact.form == form, Fact.person_id.is_not(None), Fact.people > 1,
+                      Fact.day >= self.period.start, Fact.day <= self.period.end)
             found = Companions()
-            for people, women, men, band, sex in rows:
-                others = people - 1
-                women -= 1 if sex == "femme" and women else 0
-                men -= 1 if sex == "homme" and men else 0
-                if women + men > others:
-                    # The file does not say the named person's sex, and the record gave everyone's:
-                    # they are one of the larger group.
-                    if men >= women:
-                        men -= 1
-                    else:
-                        women -= 1
+            band = func.coalesce(Fact.outcome, "inconnue")
+            for value, others, women, men in self.session.execute(
+                    select(band, func.sum(Fact.people - 1), func.sum(Fact.women),
+                           func.sum(Fact.men)).where(*groups).group_by(band)):
                 found.people += others
                 found.women += women
                 found.men += men
-                found.bands[band or "inconnue"] = found.bands.get(band or "inconnue", 0) + others
+                found.bands[value] = others
+            # The named person taken off their own sex: per person, how many of their records
+            # counted women, men, or everyone by sex (then they were one of them).
+            every = Fact.women + Fact.men == Fact.people
+
+            def records(condition):
+                """Count the person's records where `condition` holds."""
+                return func.sum(case((condition, 1), else_=0))
+
+            files = self.people()
+            for person, women, men, all_men, all_women, more_women, more_men in \
+                    self.session.execute(
+                        select(Fact.person_id, records(Fact.women > 0), records(Fact.men > 0),
+                               records(and_(Fact.women == 0, Fact.men == Fact.people)),
+                               records(and_(Fact.men == 0, Fact.women == Fact.people)),
+                               records(and_(every, Fact.women > Fact.men)),
+                               records(and_(every, Fact.women <= Fact.men)))
+                        .where(*groups, or_(Fact.women > 0, Fact.men > 0))
+                        .group_by(Fact.person_id)):
+                sex = files.get(person, (None, None))[0]
+                if sex == "femme":
+                    # Counted among the women; had none been, the men said everyone: one less.
+                    found.women -= women
+                    found.men -= all_men
+                elif sex == "homme":
+                    found.men -= men
+                    found.women -= all_women
+                else:
+                    # The file does not say: one of the larger group when all were counted.
+                    found.women -= more_women
+                    found.men -= more_men
             self._companions[form] = found
         return self._companions[form]
 
@@ -288,10 +321,7 @@ def _visits_per_week(figures: Figures) -> dict:
 
 def _seniors_visited(figures: Figures) -> int:
     """Count the seniors seen at least once in the period, each once."""
-    return figures.session.scalar(
-        select(func.count(distinct(Fact.person_id)))
-        .where(Fact.form == "visite.visite", Fact.person_id.is_not(None), Fact.outcome == "oui",
-               Fact.day >= figures.period.start, Fact.day <= figures.period.end)) or 0
+    return len(figures.seen_months())
 
 
 def month_of(session: Session, column):
@@ -320,15 +350,7 @@ def _regular_seniors(figures: Figures) -> int:
             middle = date.fromisoformat(month + "-15")
             if starts <= middle and (ends is None or ends >= middle):
                 followed.setdefault(senior, set()).add(month)
-    if not followed:
-        return 0
-    month = month_of(figures.session, Fact.day)
-    seen: dict[str, set[str]] = {}
-    for senior, visited in figures.session.execute(
-            select(Fact.person_id, month).distinct()
-            .where(Fact.form == "visite.visite", Fact.person_id.in_(followed),
-                   Fact.outcome == "oui", Fact.day >= period.start, Fact.day <= period.end)):
-        seen.setdefault(senior, set()).add(visited)
+    seen = figures.seen_months()
     return sum(1 for senior, months in followed.items() if months <= seen.get(senior, set()))
 
 
@@ -366,12 +388,18 @@ def _reached(figures: Figures) -> int:
 
 def _active(figures: Figures) -> dict[str, int]:
     """Count the volunteers and agents who recorded something in the period, by role."""
-    authors = {int(value) for (_, measure, value), n in figures.sums().items()
-               if measure == "author" and value and n}
-    if not authors:
-        return {}
+    # An index probe per account (a few dozen) rather than a read of the period's facts.
+    recorded = (select(Fact.record_id)
+                .where(Fact.recorded_by == User.id, Fact.day >= figures.period.start,
+                       Fact.day <= figures.period.end, Fact.form.in_(ACTIVE_FORMS))
+                .exists())
     return dict(figures.session.execute(
-        select(User.role, func.count()).where(User.id.in_(authors)).group_by(User.role)).all())
+        select(User.role, func.count()).where(recorded).group_by(User.role)).all())
+
+
+# What a volunteer or an agent records in the field or at a permanence (not the register).
+ACTIVE_FORMS = ("maraude.tournee", "maraude.rencontre", "visite.visite", "permanence.session",
+                "permanence.accueil", "plan.appel")
 
 
 def _seen_by_mode(figures: Figures) -> dict[str, int]:

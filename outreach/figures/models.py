@@ -45,9 +45,14 @@ class ActivityFact(db.Model):
     recorded_by: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
-        Index("ix_activity_fact_form_day", "form", "day", "person_id"),
-        # A named person met with others: their companions are counted like anonymous people.
-        Index("ix_activity_fact_groups", "form", "day",
+        # With the outcome: the seniors seen in a period are read from the index alone.
+        Index("ix_activity_fact_form_day", "form", "day", "person_id", "outcome"),
+        # Who recorded something in a period: a probe per account.
+        Index("ix_activity_fact_author", "recorded_by", "day", "form"),
+        # A named person met with others: their companions are counted like anonymous people
+        # (read from the index alone).
+        Index("ix_activity_fact_groups", "form", "day", "person_id", "people", "women", "men",
+              "outcome",
               sqlite_where=text("person_id IS NOT NULL AND people > 1"),
               postgresql_where=text("person_id IS NOT NULL AND people > 1")),
         # The people named: who was met in a period, and whether they were met before it.
