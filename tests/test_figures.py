@@ -343,8 +343,10 @@ def test_the_dashboard_shows_the_same_figures_beside_the_year_before(app, auth, 
     expected, before = by_hand(data_set, MARCH), by_hand(data_set, MARCH.year_before())
     page = auth.client.get("/tableau-de-bord?du=2026-03-01&au=2026-03-31")
     assert page.status_code == 200
-    for key in ("maraude.rencontres", "maraude.personnes", "maraude.anonymes",
-                "visites.faites", "permanences.anonymes"):
+    for key in ("maraude.rencontres", "maraude.toutes", "maraude.personnes", "maraude.anonymes",
+                "visites.faites", "visites.refus", "visites.seniors", "visites.reguliers",
+                "permanences.menages", "permanences.membres", "permanences.toutes",
+                "permanences.anonymes"):
         row = re.search(rf'<tr id="{re.escape(key)}">.*?</tr>', page.text, re.S).group(0)
         cells = re.findall(r"<td>([^<]*)</td>", row)
         assert cells[:2] == [str(expected[key]), str(before[key])], key
