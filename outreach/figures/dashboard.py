@@ -216,7 +216,7 @@ def report():
     whole_year = (asked.start.month, asked.start.day, asked.end.month, asked.end.day) == (
         1, 1, 12, 31) and asked.start.year == asked.end.year
     compared = f"en {asked.start.year - 1}" if whole_year else "un an plus tôt"
-    return render_template("report.html", title=label[len("l'année "):] if whole_year else label,
+    return render_template("report.html", title=str(asked.start.year) if whole_year else label,
                            period=period, asked=asked, compared=compared,
                            activities=ACTIVITIES, indicators=every_indicator(),
                            charts=_charts(result, period, label),

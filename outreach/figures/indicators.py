@@ -409,6 +409,21 @@ def _seen_by_mode(figures: Figures) -> dict[str, int]:
             if kind_outcome.endswith("|oui")}
 
 
+def _everyone_by_sex(activity: str, form: str, name: str, word: str,
+                     of_it: str) -> list[Indicator]:
+    """Return "every person" of a form's records and its breakdown by sex, said under it."""
+    return [
+        Indicator(f"{activity}.toutes", activity, name,
+                  "Chaque personne nommée une seule fois dans la période, et les autres à "
+                  f"chaque {word} : celles des {word}s anonymes et celles qui accompagnent une "
+                  "personne nommée.", _everyone(form)),
+        Indicator(f"{activity}.sexe", activity, "Par sexe",
+                  "Personnes nommées selon leur fiche ; les autres selon « dont femmes » et "
+                  f"« dont hommes » {of_it}.", _by_sex(form), "breakdown", ("personne", "sexe"),
+                  detail_of=f"{activity}.toutes"),
+    ]
+
+
 INDICATORS: list[Indicator] = [
     # Maraude
     Indicator("maraude.tournees", "maraude", "Tournées",
@@ -417,14 +432,8 @@ INDICATORS: list[Indicator] = [
     Indicator("maraude.rencontres", "maraude", "Rencontres",
               "Rencontres enregistrées ; une rencontre après minuit compte au jour de sa tournée.",
               _count("maraude.rencontre")),
-    Indicator("maraude.toutes", "maraude", "Personnes rencontrées",
-              "Chaque personne nommée une seule fois dans la période, et les autres à chaque "
-              "rencontre : celles des rencontres anonymes et celles qui accompagnent une "
-              "personne nommée.", _everyone("maraude.rencontre")),
-    Indicator("maraude.sexe", "maraude", "Par sexe",
-              "Personnes nommées selon leur fiche ; les autres selon « dont femmes » et « dont "
-              "hommes » de la rencontre.", _by_sex("maraude.rencontre"), "breakdown",
-              ("personne", "sexe"), detail_of="maraude.toutes"),
+    *_everyone_by_sex("maraude", "maraude.rencontre", "Personnes rencontrées", "rencontre",
+                      "de la rencontre"),
     Indicator("maraude.age", "maraude", "Par âge",
               "Personnes nommées selon la tranche d'âge de leur fiche ; les autres selon la "
               "tranche notée à la rencontre.", _by_age, "breakdown",
@@ -497,14 +506,8 @@ INDICATORS: list[Indicator] = [
     Indicator("permanences.membres", "permanences", "Personnes des ménages reçus",
               "Toutes les personnes des accueils, enfants compris, à chaque accueil.",
               _count("permanence.accueil", "people")),
-    Indicator("permanences.toutes", "permanences", "Personnes reçues",
-              "Chaque personne nommée une seule fois dans la période, et les autres à chaque "
-              "accueil : celles des accueils anonymes et celles qui accompagnent une personne "
-              "nommée.", _everyone("permanence.accueil")),
-    Indicator("permanences.sexe", "permanences", "Par sexe",
-              "Personnes nommées selon leur fiche ; les autres selon « dont femmes » et « dont "
-              "hommes » de l'accueil.", _by_sex("permanence.accueil"), "breakdown",
-              ("personne", "sexe"), detail_of="permanences.toutes"),
+    *_everyone_by_sex("permanences", "permanence.accueil", "Personnes reçues", "accueil",
+                      "de l'accueil"),
     Indicator("permanences.personnes", "permanences", "Personnes reçues nommées",
               "Personnes reçues avec une fiche, comptées une seule fois.",
               _distinct_people("permanence.accueil")),
