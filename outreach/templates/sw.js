@@ -37,6 +37,7 @@ self.addEventListener("message", (event) => {
   const message = event.data || {};
   // The page asks: a new version is only taken when the person agrees to it.
   if (message.type === "take-update") self.skipWaiting();
+  if (message.type === "claim") event.waitUntil(self.clients.claim());
   if (message.type === "forget-pages") {
     // The page at logout waits for this answer: the pages are gone once it comes.
     event.waitUntil(inTurn(() => caches.delete(PAGES_CACHE))

@@ -47,6 +47,9 @@ async function registerWorker() {
     if (event.data?.type === "sync-now") sync();
   });
   await navigator.serviceWorker.ready;
+  // A page whose loading began before the first worker was active is not claimed with the
+  // others (it was not yet ready when the worker claimed): ask again, or it stays uncontrolled.
+  if (!navigator.serviceWorker.controller) registration.active.postMessage({ type: "claim" });
   keepOfflinePages(registration.active);
   if (registration.sync) registration.sync.register("outreach-sync").catch(() => {});
 }
