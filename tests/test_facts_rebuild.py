@@ -16,7 +16,13 @@ from outreach.core.db import db
 from outreach.core.models import AppState
 from outreach.demo.load import load_demo
 from outreach.figures import ERASED_FILE, facts, rebuild
-from outreach.figures.models import ActivityChoice, ActivityDay, ActivityFact
+from outreach.figures.models import (
+    ActivityChoice,
+    ActivityDay,
+    ActivityFact,
+    ActivityPersonMonth,
+)
+from sync import sequence
 from sync.schema import record
 from tests.conftest import make_app
 
@@ -65,13 +71,15 @@ def tables() -> dict[str, list[tuple]]:
         return sorted((tuple(str(value) for value in row)
                        for row in db.session.execute(select(*columns))), key=str)
     fact = ActivityFact
-    choice, day = ActivityChoice, ActivityDay
+    choice, day, month = ActivityChoice, ActivityDay, ActivityPersonMonth
     return {
         "fact": rows(fact, fact.record_id, fact.form, fact.day, fact.person_id, fact.people,
                      fact.women, fact.men, fact.kind, fact.outcome, fact.flag, fact.until),
         "choice": rows(choice, choice.record_id, choice.form, choice.field, choice.value,
                        choice.day, choice.weight),
         "day": rows(day, day.form, day.day, day.measure, day.value, day.n),
+        "person_month": rows(month, month.form, month.month, month.person_id, month.records,
+                             month.seen),
     }
 
 
@@ -93,7 +101,7 @@ def test_sql_and_record_by_record_make_the_same_tables(demo_app, monkeypatch):
     assert len(by_record["fact"]) > 2000 and len(by_record["choice"]) > 1000
     forms = {row[1] for row in by_record["fact"]}
     assert set(facts.COUNTED_FORMS) <= forms, "every counted form is in the data set"
-    for name in ("fact", "choice", "day"):
+    for name in ("fact", "choice", "day", "person_month"):
         missing = set(by_record[name]) - set(in_sql[name])
         extra = set(in_sql[name]) - set(by_record[name])
         assert not missing and not extra, (name, sorted(missing)[:3], sorted(extra)[:3])
@@ -109,3 +117,35 @@ def test_the_build_says_how_far_it_is(demo_app):
     total = told[0][1]
     assert told[0] == (0, total) and told[-1] == (total, total) and total > 2000
     assert [done for done, _ in told] == sorted(done for done, _ in told)
+
+
+def test_records_changed_after_the_build_leave_the_tables_as_a_new_build_makes_them(demo_app):
+    """A tournée moved to another month takes its rencontres' people with it; a visite moved,
+    made an absence or removed leaves its month: the months touched are added up again."""
+    with demo_app.app_context():
+        facts.catch_up(db.session, PARIS)
+        changes = []
+        tournee = db.session.execute(select(record).where(
+            record.c.form == "maraude.tournee", record.c.deleted.is_(False))).first()
+        changes.append((tournee.id, {"data": tournee.data | {"date": "2024-02-29"}}))
+        visites = db.session.execute(select(record).where(
+            record.c.form == "visite.visite", record.c.deleted.is_(False),
+            record.c.data["personne_vue"].as_string() == "oui").limit(3)).all()
+        changes.append((visites[0].id, {"data": visites[0].data | {"date": "2024-03-15"}}))
+        changes.append((visites[1].id, {"data": visites[1].data | {"personne_vue": "non"}}))
+        changes.append((visites[2].id, {"deleted": True}))
+        first = sequence.reserve(db.session, len(changes))
+        for seq, (ident, values) in enumerate(changes, start=first):
+            db.session.execute(update(record).where(record.c.id == ident)
+                               .values(values | {"change_seq": seq}))
+        db.session.commit()
+        facts.catch_up(db.session, PARIS)
+        kept = tables()
+        db.session.get(AppState, facts.WATERMARK).value = "0"
+        db.session.commit()
+        facts.catch_up(db.session, PARIS)
+        anew = tables()
+    moved = [row for row in kept["person_month"] if row[1] in ("2024-02", "2024-03")]
+    assert moved, "the moved records' people are in their new month"
+    for name in ("fact", "choice", "day", "person_month"):
+        assert kept[name] == anew[name], name

@@ -330,6 +330,20 @@ def test_a_period_that_is_not_a_year_and_a_programme_that_stops(app, data_set):
     assert got["visites.seniors"] == 2
 
 
+@pytest.mark.parametrize("start, end", [
+    (date(2026, 3, 10), date(2026, 5, 20)),     # whole April, the edges from the facts
+    (date(2026, 3, 2), date(2026, 3, 30)),      # no whole month at all
+    (date(2026, 2, 15), date(2026, 3, 31)),     # ends with a whole month
+])
+def test_a_period_that_is_not_made_of_whole_months(app, data_set, start, end):
+    period = indicators.Period(start, end)
+    got, expected = computed(app, period), by_hand(data_set, period)
+    expected.pop("visites.semaine")
+    expected.pop("permanences.tenues")
+    for key, value in expected.items():
+        assert got[key] == value, key
+
+
 def test_the_year_before_is_counted_the_same_way(app, data_set):
     before = MARCH.year_before()
     got, expected = computed(app, before), by_hand(data_set, before)

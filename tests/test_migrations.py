@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from outreach.core.db import MIGRATIONS, db
 from outreach.figures import facts
 from outreach.figures.models import ActivityFact
-from tests.sync_helpers import Tablet, item, rencontre
+from tests.sync_helpers import Tablet, item, personne, rencontre
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -63,3 +63,25 @@ def test_the_facts_gain_their_author_and_are_summed_up_again_at_the_next_run(app
         facts.catch_up(db.session, PARIS)
         authors = set(db.session.scalars(select(ActivityFact.recorded_by)))
         assert len(authors) == 1 and None not in authors
+
+
+def test_the_people_by_month_are_filled_at_the_next_run(app, auth):
+    auth.login("coordinateur")
+    tablet = Tablet(app.test_client(), "coordinateur")
+    tournee = item("maraude.tournee", {"date": "2026-11-20", "heure_depart": "20:30",
+                                       "secteur": "Gare", "equipe": "Léa"})
+    person = item("personne", personne())
+    tablet.push(tournee, person, item(data=rencontre(niveau="alias", personne=person["id"]),
+                                      parent_id=tournee["id"]))
+    with app.app_context():
+        facts.catch_up(db.session, PARIS)
+        migrate(downgrade, "0013")
+        assert "activity_person_month" not in db.inspect(db.engine).get_table_names()
+        migrate(upgrade, "0014")
+        assert db.session.execute(text(
+            "SELECT value FROM app_state WHERE key = 'facts_seq'")).scalar() == "0"
+        migrate(upgrade, "head")
+        facts.catch_up(db.session, PARIS)
+        assert db.session.execute(text(
+            "SELECT form, month, person_id, records FROM activity_person_month")).all() == [
+            ("maraude.rencontre", "2026-11", person["id"], 1)]

@@ -27,7 +27,6 @@ from outreach.figures.indicators import (
     Period,
     compute_all,
     every_indicator,
-    month_of,
 )
 from sync.schema import record
 
@@ -129,7 +128,7 @@ def write_extract(session: Session, year: int, zone: tzinfo, path: Path, labels_
 
 def _rencontres_by_month_and_secteur(session: Session, period: Period) -> list[dict]:
     tournee = aliased(Fact)
-    month = month_of(session, Fact.day)
+    month = facts.month_of(session, Fact.day)
     # One expression in both places: PostgreSQL matches the GROUP BY to the column only when
     # they share their bound parameter.
     secteur = func.coalesce(tournee.kind, "Sans tournée")

@@ -29,7 +29,6 @@ from outreach.figures.indicators import (
     Period,
     compute_all,
     every_indicator,
-    month_of,
     total,
 )
 
@@ -104,7 +103,7 @@ def value_labels(indicator) -> dict[str, str]:
 
 def by_month(period: Period) -> dict[str, dict[str, int]]:
     """Return, month by month, the rencontres, visites faites and accueils (daily totals)."""
-    month = month_of(db.session, Day.day)
+    month = facts.month_of(db.session, Day.day)
     wanted = {("maraude.rencontre", "records", ""): "rencontres",
               ("visite.visite", "outcome", "oui"): "visites",
               ("permanence.accueil", "records", ""): "accueils"}

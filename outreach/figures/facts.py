@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from outreach.core.models import move_watermark, take_watermark
 from outreach.figures import rebuild
-from outreach.figures.models import ActivityChoice, ActivityDay, ActivityFact
+from outreach.figures.models import (
+    ActivityChoice,
+    ActivityDay,
+    ActivityFact,
+    ActivityPersonMonth,
+)
 from outreach.register import KEPT_AFTER_WITHDRAWAL, CallTask
 from sync import sequence
 from sync.schema import record
@@ -33,6 +39,8 @@ CHOICE_FIELDS = {"maraude.rencontre": ("prestations", "besoins", "orientations")
                  "permanence.accueil": ("motifs", "actions", "orientations"),
                  "visite.visite": ("besoins",),
                  "plan.appel": ("besoins",)}
+# Forms whose named people are also added up month by month (`activity_person_month`).
+PERSON_FORMS = ("maraude.rencontre", "permanence.accueil", "visite.visite")
 BATCH = 2000
 # Records changed since the last run beyond which building everything again in SQL is
 # quicker than following them one by one.
@@ -147,6 +155,18 @@ def add_up(session: Session, touched: set[tuple[str, date]]) -> None:
             for statement in _totals(form, chunk):
                 session.execute(insert(ActivityDay).from_select(
                     ["form", "day", "measure", "value", "n"], statement))
+    months: dict[str, set[str]] = {}
+    for form, day in touched:
+        if form in PERSON_FORMS:
+            months.setdefault(form, set()).add(day.strftime("%Y-%m"))
+    for form, chosen in months.items():
+        chosen = sorted(chosen)
+        for start in range(0, len(chosen), 100):
+            chunk = chosen[start:start + 100]
+            session.execute(delete(ActivityPersonMonth).where(
+                ActivityPersonMonth.form == form, ActivityPersonMonth.month.in_(chunk)))
+            session.execute(insert(ActivityPersonMonth).from_select(
+                PERSON_MONTH_COLUMNS, _people_by_month(session, form, chunk)))
 
 
 def add_up_everything(session: Session) -> None:
@@ -158,6 +178,34 @@ def add_up_everything(session: Session) -> None:
         for statement in _totals(form, None):
             session.execute(insert(ActivityDay).from_select(
                 ["form", "day", "measure", "value", "n"], statement))
+    for form in PERSON_FORMS:
+        session.execute(insert(ActivityPersonMonth).from_select(
+            PERSON_MONTH_COLUMNS, _people_by_month(session, form, None)))
+
+
+PERSON_MONTH_COLUMNS = ["form", "month", "person_id", "records", "seen"]
+
+
+def month_of(session: Session, column) -> ColumnElement[str]:
+    """Return a date column's month as YYYY-MM, in the database's own words."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.substr(column, 1, 7)
+    return func.to_char(column, "YYYY-MM")
+
+
+def _people_by_month(session: Session, form: str, months: list[str] | None):
+    """Return the SELECT adding up a form's named people by month (None: every month)."""
+    fact = ActivityFact
+    month = month_of(session, fact.day)
+    where = [fact.form == form, fact.person_id.is_not(None)]
+    if months is not None:
+        first = date.fromisoformat(months[0] + "-01")
+        after = date.fromisoformat(months[-1] + "-28") + timedelta(days=4)
+        where += [fact.day >= first, fact.day < after.replace(day=1), month.in_(months)]
+    seen = func.sum(case((fact.outcome == "oui", 1), else_=0)) if form == "visite.visite" \
+        else literal(0)
+    return (select(literal(form), month, fact.person_id, func.count(), seen)
+            .where(*where).group_by(month, fact.person_id))
 
 
 # What each form's figures sum, day by day (outreach.indicators reads them): few rows a day

@@ -13,17 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from outreach.alerts import Alert
 from outreach.core import signals
 from outreach.core.models import User
-from outreach.figures.models import ActivityDay, ActivityFact
+from outreach.figures.facts import month_of
+from outreach.figures.models import ActivityDay, ActivityFact, ActivityPersonMonth
 from outreach.visits import VisitAssignment
 
 Fact = ActivityFact
 Day = ActivityDay
+Month = ActivityPersonMonth
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,22 @@ class Period:
             day = (day + timedelta(days=32)).replace(day=1)
         return found
 
+    def whole_months(self) -> list[str]:
+        """Return the months wholly inside the period, as YYYY-MM."""
+        return [month for month in self.months()
+                if self.start <= date.fromisoformat(month + "-01")
+                and _month_end(month) <= self.end]
+
+    def edges(self) -> list[Period]:
+        """Return the spans of days outside its whole months (none for a year or a month)."""
+        whole = self.whole_months()
+        if not whole:
+            return [self]
+        first, last = date.fromisoformat(whole[0] + "-01"), _month_end(whole[-1])
+        return [span for span in (Period(self.start, first - timedelta(days=1)),
+                                  Period(last + timedelta(days=1), self.end))
+                if span.start <= span.end]
+
     def weeks(self) -> list[date]:
         """Return the Mondays of the whole weeks in the period (those it touches if none)."""
         monday = self.start - timedelta(days=self.start.weekday())
@@ -54,6 +72,12 @@ class Period:
             monday += timedelta(days=7)
         whole = [m for m in touched if m >= self.start and m + timedelta(days=6) <= self.end]
         return whole or touched
+
+
+def _month_end(month: str) -> date:
+    """Return the last day of a YYYY-MM month."""
+    return (date.fromisoformat(month + "-28") + timedelta(days=4)).replace(day=1) \
+        - timedelta(days=1)
 
 
 def _year_back(day: date) -> date:
@@ -107,10 +131,18 @@ class Figures:
             .group_by(Day.day)).all())
 
     def named(self, form: str):
-        """Return a SELECT of the distinct people named in the period's records of a form."""
-        return (select(Fact.person_id).distinct()
-                .where(Fact.form == form, Fact.person_id.is_not(None),
-                       Fact.day >= self.period.start, Fact.day <= self.period.end))
+        """Return a SELECT of the distinct people named in the period's records of a form.
+
+        Its whole months are read from `activity_person_month`, the days at its edges (a
+        period that is not made of months) from the facts.
+        """
+        months = self.period.whole_months()
+        parts = [select(Month.person_id).where(Month.form == form, Month.month.in_(months))] \
+            if months else []
+        parts += [select(Fact.person_id).where(Fact.form == form, Fact.person_id.is_not(None),
+                                              Fact.day >= span.start, Fact.day <= span.end)
+                  for span in self.period.edges()]
+        return union(*parts) if len(parts) > 1 else parts[0].distinct()
 
     def named_ids(self, form: str) -> list[str]:
         """Return the people named in the period's records of a form (read once)."""
@@ -129,14 +161,17 @@ class Figures:
     def seen_months(self) -> dict[str, set[str]]:
         """Return each senior seen in the period (a visite done) and the months they were seen."""
         if self._seen is None:
-            month = month_of(self.session, Fact.day)
+            form, month = "visite.visite", month_of(self.session, Fact.day)
+            queries = [select(Month.person_id, Month.month).where(
+                Month.form == form, Month.month.in_(self.period.whole_months()),
+                Month.seen > 0)]
+            queries += [select(Fact.person_id, month).distinct().where(
+                Fact.form == form, Fact.person_id.is_not(None), Fact.outcome == "oui",
+                Fact.day >= span.start, Fact.day <= span.end) for span in self.period.edges()]
             self._seen = {}
-            for senior, visited in self.session.execute(
-                    select(Fact.person_id, month).distinct()
-                    .where(Fact.form == "visite.visite", Fact.person_id.is_not(None),
-                           Fact.outcome == "oui", Fact.day >= self.period.start,
-                           Fact.day <= self.period.end)):
-                self._seen.setdefault(senior, set()).add(visited)
+            for query in queries:
+                for senior, visited in self.session.execute(query):
+                    self._seen.setdefault(senior, set()).add(visited)
         return self._seen
 
     def companions(self, form: str) -> Companions:
@@ -322,13 +357,6 @@ def _visits_per_week(figures: Figures) -> dict:
 def _seniors_visited(figures: Figures) -> int:
     """Count the seniors seen at least once in the period, each once."""
     return len(figures.seen_months())
-
-
-def month_of(session: Session, column):
-    """Return a column's month as YYYY-MM, in the database's own words."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.substr(column, 1, 7)
-    return func.to_char(column, "YYYY-MM")
 
 
 def _regular_seniors(figures: Figures) -> int:

@@ -99,3 +99,30 @@ class ActivityDay(db.Model):
     n: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_activity_day_day_form", "day", "form", "measure", "value", "n"),)
+
+
+class ActivityPersonMonth(db.Model):
+    """The people named in a form's records, month by month: who was met or visited when.
+
+    `month` is YYYY-MM of the facts' local days; `records` how many of their records that
+    month, `seen` how many visites saw them (the person was there). Added up again from the
+    facts for the months whose facts changed, like `activity_day`: the seniors seen in a year
+    are a few thousand rows here, against tens of thousands of visites (migration 0014).
+    No key of its own in the database, like `activity_choice`.
+    """
+
+    __tablename__ = "activity_person_month"
+
+    form: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(String(7))
+    person_id: Mapped[str] = mapped_column(String(36))
+    records: Mapped[int] = mapped_column(Integer)
+    seen: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        # The months of a period, read from the index alone.
+        Index("ix_activity_person_month_month", "form", "month", "person_id", "seen"),
+        # Each person once: who was met in a period.
+        Index("ix_activity_person_month_person", "form", "person_id", "month"),
+    )
+    __mapper_args__ = {"primary_key": ["form", "month", "person_id"]}

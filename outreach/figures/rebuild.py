@@ -33,7 +33,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
-from outreach.figures.models import ActivityChoice, ActivityDay, ActivityFact
+from outreach.figures.models import (
+    ActivityChoice,
+    ActivityDay,
+    ActivityFact,
+    ActivityPersonMonth,
+)
 from outreach.register import CallTask
 from sync.schema import record
 
@@ -61,9 +66,8 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
         _local_day_in_sqlite(session, zone)
     connection = session.connection()
     # Loaded without their secondary indexes, made again once at the end: a bulk load's way.
-    indexes = [index for model in (ActivityChoice, ActivityFact, ActivityDay)
-               for index in model.__table__.indexes]
-    for table in (ActivityChoice, ActivityFact, ActivityDay):
+    indexes = [index for model in (*BUILT, *ADDED_UP) for index in model.__table__.indexes]
+    for table in (*BUILT, *ADDED_UP):
         session.execute(table.__table__.delete())
     for index in indexes:
         index.drop(connection)
@@ -94,7 +98,7 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
         # Room to sort each index in memory, for this transaction only.
         session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     for index in indexes:
-        if index.table.name != "activity_day":
+        if index.table.name not in ADDED_UP_TABLES:
             index.create(connection)
     if dialect == "postgresql":
         session.execute(text(
@@ -107,14 +111,19 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
     facts.summarise(session, tombstones, zone)
     facts.add_up_everything(session)
     for index in indexes:
-        if index.table.name == "activity_day":
+        if index.table.name in ADDED_UP_TABLES:
             index.create(connection)
     if dialect == "postgresql":
         # Tables made anew: without fresh statistics the planner guesses at the dashboard's
         # queries on them.
-        session.execute(text("ANALYZE activity_fact, activity_choice, activity_day"))
+        session.execute(text(
+            "ANALYZE activity_fact, activity_choice, activity_day, activity_person_month"))
 
 
+# Built from the records, then added up from what they hold (their indexes made after that).
+BUILT = (ActivityChoice, ActivityFact)
+ADDED_UP = (ActivityDay, ActivityPersonMonth)
+ADDED_UP_TABLES = {model.__tablename__ for model in ADDED_UP}
 # The facts' primary key, as the naming convention calls it (its table's name).
 FACT_KEY = ActivityFact.__table__.primary_key.name
 FACT_COLUMNS = ["record_id", "form", "day", "person_id", "people", "women", "men", "kind",
