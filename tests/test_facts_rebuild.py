@@ -20,6 +20,7 @@ from outreach.figures.models import (
     ActivityChoice,
     ActivityDay,
     ActivityFact,
+    ActivityMonth,
     ActivityPersonMonth,
 )
 from sync import sequence
@@ -71,13 +72,14 @@ def tables() -> dict[str, list[tuple]]:
         return sorted((tuple(str(value) for value in row)
                        for row in db.session.execute(select(*columns))), key=str)
     fact = ActivityFact
-    choice, day, month = ActivityChoice, ActivityDay, ActivityPersonMonth
+    choice, day, month, total = ActivityChoice, ActivityDay, ActivityPersonMonth, ActivityMonth
     return {
         "fact": rows(fact, fact.record_id, fact.form, fact.day, fact.person_id, fact.people,
                      fact.women, fact.men, fact.kind, fact.outcome, fact.flag, fact.until),
         "choice": rows(choice, choice.record_id, choice.form, choice.field, choice.value,
                        choice.day, choice.weight),
         "day": rows(day, day.form, day.day, day.measure, day.value, day.n),
+        "month": rows(total, total.form, total.month, total.measure, total.value, total.n),
         "person_month": rows(month, month.form, month.month, month.person_id, month.records,
                              month.seen),
     }
@@ -101,7 +103,7 @@ def test_sql_and_record_by_record_make_the_same_tables(demo_app, monkeypatch):
     assert len(by_record["fact"]) > 2000 and len(by_record["choice"]) > 1000
     forms = {row[1] for row in by_record["fact"]}
     assert set(facts.COUNTED_FORMS) <= forms, "every counted form is in the data set"
-    for name in ("fact", "choice", "day", "person_month"):
+    for name in ("fact", "choice", "day", "month", "person_month"):
         missing = set(by_record[name]) - set(in_sql[name])
         extra = set(in_sql[name]) - set(by_record[name])
         assert not missing and not extra, (name, sorted(missing)[:3], sorted(extra)[:3])
@@ -147,5 +149,5 @@ def test_records_changed_after_the_build_leave_the_tables_as_a_new_build_makes_t
         anew = tables()
     moved = [row for row in kept["person_month"] if row[1] in ("2024-02", "2024-03")]
     assert moved, "the moved records' people are in their new month"
-    for name in ("fact", "choice", "day", "person_month"):
+    for name in ("fact", "choice", "day", "month", "person_month"):
         assert kept[name] == anew[name], name

@@ -23,6 +23,7 @@ from outreach.figures.models import (
     ActivityChoice,
     ActivityDay,
     ActivityFact,
+    ActivityMonth,
     ActivityPersonMonth,
 )
 from outreach.register import KEPT_AFTER_WITHDRAWAL, CallTask
@@ -157,16 +158,20 @@ def add_up(session: Session, touched: set[tuple[str, date]]) -> None:
                     ["form", "day", "measure", "value", "n"], statement))
     months: dict[str, set[str]] = {}
     for form, day in touched:
-        if form in PERSON_FORMS:
-            months.setdefault(form, set()).add(day.strftime("%Y-%m"))
+        months.setdefault(form, set()).add(day.strftime("%Y-%m"))
     for form, chosen in months.items():
         chosen = sorted(chosen)
         for start in range(0, len(chosen), 100):
             chunk = chosen[start:start + 100]
-            session.execute(delete(ActivityPersonMonth).where(
-                ActivityPersonMonth.form == form, ActivityPersonMonth.month.in_(chunk)))
-            session.execute(insert(ActivityPersonMonth).from_select(
-                PERSON_MONTH_COLUMNS, _people_by_month(session, form, chunk)))
+            session.execute(delete(ActivityMonth).where(
+                ActivityMonth.form == form, ActivityMonth.month.in_(chunk)))
+            session.execute(insert(ActivityMonth).from_select(
+                MONTH_COLUMNS, _days_by_month(session, form, chunk)))
+            if form in PERSON_FORMS:
+                session.execute(delete(ActivityPersonMonth).where(
+                    ActivityPersonMonth.form == form, ActivityPersonMonth.month.in_(chunk)))
+                session.execute(insert(ActivityPersonMonth).from_select(
+                    PERSON_MONTH_COLUMNS, _people_by_month(session, form, chunk)))
 
 
 def add_up_everything(session: Session) -> None:
@@ -178,11 +183,15 @@ def add_up_everything(session: Session) -> None:
         for statement in _totals(form, None):
             session.execute(insert(ActivityDay).from_select(
                 ["form", "day", "measure", "value", "n"], statement))
+    for form in MEASURES:
+        session.execute(insert(ActivityMonth).from_select(
+            MONTH_COLUMNS, _days_by_month(session, form, None)))
     for form in PERSON_FORMS:
         session.execute(insert(ActivityPersonMonth).from_select(
             PERSON_MONTH_COLUMNS, _people_by_month(session, form, None)))
 
 
+MONTH_COLUMNS = ["form", "month", "measure", "value", "n"]
 PERSON_MONTH_COLUMNS = ["form", "month", "person_id", "records", "seen"]
 
 
@@ -193,15 +202,30 @@ def month_of(session: Session, column) -> ColumnElement[str]:
     return func.to_char(column, "YYYY-MM")
 
 
+def _in_months(session: Session, column, months: list[str] | None) -> list:
+    """Return the conditions keeping a date column's rows within these months (None: all)."""
+    if months is None:
+        return []
+    first = date.fromisoformat(months[0] + "-01")
+    after = (date.fromisoformat(months[-1] + "-28") + timedelta(days=4)).replace(day=1)
+    return [column >= first, column < after, month_of(session, column).in_(months)]
+
+
+def _days_by_month(session: Session, form: str, months: list[str] | None):
+    """Return the SELECT adding up a form's daily totals by month (None: every month)."""
+    day = ActivityDay
+    month = month_of(session, day.day)
+    return (select(literal(form), month, day.measure, day.value, func.sum(day.n))
+            .where(day.form == form, *_in_months(session, day.day, months))
+            .group_by(month, day.measure, day.value))
+
+
 def _people_by_month(session: Session, form: str, months: list[str] | None):
     """Return the SELECT adding up a form's named people by month (None: every month)."""
     fact = ActivityFact
     month = month_of(session, fact.day)
-    where = [fact.form == form, fact.person_id.is_not(None)]
-    if months is not None:
-        first = date.fromisoformat(months[0] + "-01")
-        after = date.fromisoformat(months[-1] + "-28") + timedelta(days=4)
-        where += [fact.day >= first, fact.day < after.replace(day=1), month.in_(months)]
+    where = [fact.form == form, fact.person_id.is_not(None),
+             *_in_months(session, fact.day, months)]
     seen = func.sum(case((fact.outcome == "oui", 1), else_=0)) if form == "visite.visite" \
         else literal(0)
     return (select(literal(form), month, fact.person_id, func.count(), seen)

@@ -20,12 +20,18 @@ from outreach.alerts import Alert
 from outreach.core import signals
 from outreach.core.models import User
 from outreach.figures.facts import month_of
-from outreach.figures.models import ActivityDay, ActivityFact, ActivityPersonMonth
+from outreach.figures.models import (
+    ActivityDay,
+    ActivityFact,
+    ActivityMonth,
+    ActivityPersonMonth,
+)
 from outreach.visits import VisitAssignment
 
 Fact = ActivityFact
 Day = ActivityDay
 Month = ActivityPersonMonth
+Total = ActivityMonth
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,9 @@ def _year_back(day: date) -> date:
 class Figures:
     """What the indicators of one period read: the daily totals summed once, and the facts.
 
-    Most figures are sums of `activity_day` over the period, read in one query; those about
-    distinct people read `activity_fact` (its index of named people).
+    Most figures are sums of `activity_month` over the period's whole months (of
+    `activity_day` for the days at its edges), read once; those about distinct people read
+    `activity_person_month` likewise, or `activity_fact` (its index of named people).
     """
 
     def __init__(self, session: Session, period: Period, zone: tzinfo) -> None:
@@ -105,11 +112,19 @@ class Figures:
     def sums(self) -> dict[tuple[str, str, str], int]:
         """Return {(form, measure, value): total over the period}, read once."""
         if self._sums is None:
-            rows = self.session.execute(
-                select(Day.form, Day.measure, Day.value, func.sum(Day.n))
-                .where(Day.day >= self.period.start, Day.day <= self.period.end)
-                .group_by(Day.form, Day.measure, Day.value)).all()
-            self._sums = {(form, measure, value): total for form, measure, value, total in rows}
+            # Whole months from their totals, the days at the edges from the daily ones.
+            queries = [select(Total.form, Total.measure, Total.value, func.sum(Total.n))
+                       .where(Total.month.in_(self.period.whole_months()))
+                       .group_by(Total.form, Total.measure, Total.value)]
+            queries += [select(Day.form, Day.measure, Day.value, func.sum(Day.n))
+                        .where(Day.day >= span.start, Day.day <= span.end)
+                        .group_by(Day.form, Day.measure, Day.value)
+                        for span in self.period.edges()]
+            self._sums = {}
+            for query in queries:
+                for form, measure, value, total in self.session.execute(query):
+                    key = (form, measure, value)
+                    self._sums[key] = self._sums.get(key, 0) + total
         return self._sums
 
     def total(self, form: str, measure: str, value: str = "") -> int:

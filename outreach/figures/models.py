@@ -126,3 +126,24 @@ class ActivityPersonMonth(db.Model):
         Index("ix_activity_person_month_person", "form", "person_id", "month"),
     )
     __mapper_args__ = {"primary_key": ["form", "month", "person_id"]}
+
+
+class ActivityMonth(db.Model):
+    """The daily totals added up by month: what a year's sums read (twelve rows a measure).
+
+    Made from `activity_day` for the months whose days changed (migration 0014); a period's
+    days outside its whole months are summed from `activity_day` itself.
+    """
+
+    __tablename__ = "activity_month"
+
+    form: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(String(7))
+    measure: Mapped[str] = mapped_column(String(80))
+    value: Mapped[str] = mapped_column(String(200))
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_activity_month_month", "month", "form", "measure", "value", "n"),
+    )
+    __mapper_args__ = {"primary_key": ["form", "month", "measure", "value"]}

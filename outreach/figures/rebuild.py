@@ -37,6 +37,7 @@ from outreach.figures.models import (
     ActivityChoice,
     ActivityDay,
     ActivityFact,
+    ActivityMonth,
     ActivityPersonMonth,
 )
 from outreach.register import CallTask
@@ -117,12 +118,13 @@ def rebuild(session: Session, zone: tzinfo, upper: int, facts: ModuleType,
         # Tables made anew: without fresh statistics the planner guesses at the dashboard's
         # queries on them.
         session.execute(text(
-            "ANALYZE activity_fact, activity_choice, activity_day, activity_person_month"))
+            "ANALYZE activity_fact, activity_choice, activity_day, activity_month, "
+            "activity_person_month"))
 
 
 # Built from the records, then added up from what they hold (their indexes made after that).
 BUILT = (ActivityChoice, ActivityFact)
-ADDED_UP = (ActivityDay, ActivityPersonMonth)
+ADDED_UP = (ActivityDay, ActivityMonth, ActivityPersonMonth)
 ADDED_UP_TABLES = {model.__tablename__ for model in ADDED_UP}
 # The facts' primary key, as the naming convention calls it (its table's name).
 FACT_KEY = ActivityFact.__table__.primary_key.name
