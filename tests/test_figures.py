@@ -498,7 +498,8 @@ def test_the_anonymised_extract_holds_counts_only_and_hides_small_ones(app, data
 
 
 def test_companions_by_sex_as_each_record_says_them(app):
-    """The companions' sexes, summed in SQL per person, equal a record-by-record count."""
+    """The companions' sexes, summed by day and corrected per person, equal a record-by-record
+    count."""
     import random
 
     from outreach.figures.models import ActivityFact
@@ -533,8 +534,9 @@ def test_companions_by_sex_as_each_record_says_them(app):
         db.session.add_all(facts_rows)
         db.session.add_all(ActivityFact(record_id=ident, form="personne", day=date(2025, 1, 5),
                                         kind=sex) for ident, sex in files.items())
+        facts.add_up(db.session, {(row.form, row.day) for row in facts_rows})
         db.session.commit()
-        found = indicators.Figures(db.session, MARCH, PARIS).companions("maraude.rencontre")
+        found = indicators.Figures(db.session, MARCH, PARIS).others("maraude.rencontre")
     assert (found.people, found.women, found.men) == (
         expected["people"], expected["femme"], expected["homme"])
     assert found.bands == {"de_26_a_40": expected["people"]}

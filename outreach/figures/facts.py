@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import case, delete, func, insert, literal, select
+from sqlalchemy import case, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -236,14 +236,13 @@ def _people_by_month(session: Session, form: str, months: list[str] | None):
 # whatever the number of records, so that a year is summed in a few milliseconds.
 MEASURES = {
     "maraude.tournee": ("records",),
-    "maraude.rencontre": ("records", "flag", "anonymous", "anonymous_women",
-                          "anonymous_men", "anonymous_by_outcome", "weight:prestations",
-                          "choice:besoins", "choice:orientations"),
+    "maraude.rencontre": ("records", "flag", "others", "others_women", "others_men",
+                          "others_by_outcome", "weight:prestations", "choice:besoins",
+                          "choice:orientations"),
     "visite.visite": ("records", "outcome", "kind_outcome"),
     "permanence.session": ("records", "kind"),
-    "permanence.accueil": ("records", "people", "anonymous", "anonymous_women",
-                           "anonymous_men", "outcome", "choice:motifs", "choice:actions",
-                           "choice:orientations"),
+    "permanence.accueil": ("records", "people", "others", "others_women", "others_men",
+                           "outcome", "choice:motifs", "choice:actions", "choice:orientations"),
     "plan.appel": ("records", "choice:besoins"),
 }
 
@@ -252,7 +251,11 @@ def _totals(form: str, days: list[date] | None) -> list:
     """Return the SELECTs that add up one form's facts of some days (None: all), by measure."""
     fact, choice = ActivityFact, ActivityChoice
     where = (fact.form == form, *(() if days is None else (fact.day.in_(days),)))
-    anonymous = fact.person_id.is_(None)
+    # The people counted at each record: all of an anonymous one's, a named one's companions
+    # (its count less the named person). « Dont femmes / hommes » count the named person too:
+    # outreach.indicators takes them off their own sex, which their file says.
+    anonymous, group = fact.person_id.is_(None), fact.people > 1
+    others = case((anonymous, fact.people), (group, fact.people - 1), else_=0)
 
     def total(measure: str, value, amount, *extra):
         """Sum `amount` by day (and value) over the facts."""
@@ -263,12 +266,13 @@ def _totals(form: str, days: list[date] | None) -> list:
         "records": lambda: total("records", literal(""), 1),
         "people": lambda: total("people", literal(""), fact.people),
         "flag": lambda: total("flag", literal(""), case((fact.flag.is_(True), 1), else_=0)),
-        "anonymous": lambda: total("anonymous", literal(""), fact.people, anonymous),
-        "anonymous_women": lambda: total("anonymous_women", literal(""), fact.women, anonymous),
-        "anonymous_men": lambda: total("anonymous_men", literal(""), fact.men, anonymous),
-        "anonymous_by_outcome": lambda: total(
-            "anonymous_by_outcome", func.coalesce(fact.outcome, "inconnue"), fact.people,
-            anonymous),
+        "others": lambda: total("others", literal(""), others),
+        "others_women": lambda: total("others_women", literal(""),
+                                      case((or_(anonymous, group), fact.women), else_=0)),
+        "others_men": lambda: total("others_men", literal(""),
+                                    case((or_(anonymous, group), fact.men), else_=0)),
+        "others_by_outcome": lambda: total(
+            "others_by_outcome", func.coalesce(fact.outcome, "inconnue"), others),
         "kind": lambda: total("kind", func.coalesce(fact.kind, ""), 1),
         "outcome": lambda: total("outcome", func.coalesce(fact.outcome, ""), 1),
         "kind_outcome": lambda: total(

@@ -106,7 +106,7 @@ class Figures:
         self._sums: dict[tuple[str, str, str], int] | None = None
         self._named: dict[str, list[str]] = {}
         self._people: dict[str, tuple[str | None, str | None]] | None = None
-        self._companions: dict[str, Companions] = {}
+        self._others: dict[str, Others] = {}
         self._seen: dict[str, set[str]] | None = None
 
     def sums(self) -> dict[tuple[str, str, str], int]:
@@ -189,27 +189,22 @@ class Figures:
                     self._seen.setdefault(senior, set()).add(visited)
         return self._seen
 
-    def companions(self, form: str) -> Companions:
-        """Return the people met with a named person in the period's records of a form.
+    def others(self, form: str) -> Others:
+        """Return the people counted at each of the period's records of a form, not by name.
 
-        A named record's `nombre_personnes` counts the named person too; the others are
-        counted like anonymous people, at each record. Its « dont femmes / dont hommes » count
-        everyone, so the named person is taken off their own sex (their file's).
+        An anonymous record's people, and a named one's companions: its `nombre_personnes`
+        counts the named person too. Summed day by day with the facts (`others*` measures);
+        « dont femmes / dont hommes » count everyone, so each named person is taken off their
+        own sex (their file's) here, per person.
         """
-        if form not in self._companions:
+        if form not in self._others:
+            found = Others(self.total(form, "others"), self.total(form, "others_women"),
+                           self.total(form, "others_men"),
+                           self.values(form, "others_by_outcome"))
             groups = (Fact.form == form, Fact.person_id.is_not(None), Fact.people > 1,
                       Fact.day >= self.period.start, Fact.day <= self.period.end)
-            found = Companions()
-            band = func.coalesce(Fact.outcome, "inconnue")
-            for value, others, women, men in self.session.execute(
-                    select(band, func.sum(Fact.people - 1), func.sum(Fact.women),
-                           func.sum(Fact.men)).where(*groups).group_by(band)):
-                found.people += others
-                found.women += women
-                found.men += men
-                found.bands[value] = others
-            # The named person taken off their own sex: per person, how many of their records
-            # counted women, men, or everyone by sex (then they were one of them).
+            # Per person, how many of their records counted women, men, or everyone by sex
+            # (then they were one of them).
             every = Fact.women + Fact.men == Fact.people
 
             def records(condition):
@@ -238,13 +233,13 @@ class Figures:
                     # The file does not say: one of the larger group when all were counted.
                     found.women -= more_women
                     found.men -= more_men
-            self._companions[form] = found
-        return self._companions[form]
+            self._others[form] = found
+        return self._others[form]
 
 
 @dataclass
-class Companions:
-    """The people met with a named person over a period: how many, women, men, by age band."""
+class Others:
+    """The people counted not by name over a period: how many, women, men, by age band."""
 
     people: int = 0
     women: int = 0
@@ -292,7 +287,7 @@ def _distinct_people(form: str) -> Callable:
 def _without_file(form: str) -> Callable:
     def compute(figures: Figures) -> int:
         """Count the people of the anonymous records and the companions of the named ones."""
-        return figures.total(form, "anonymous") + figures.companions(form).people
+        return figures.others(form).people
     return compute
 
 
@@ -326,11 +321,9 @@ def _by_sex(form: str) -> Callable:
         for ident in figures.named_ids(form):
             sex = files.get(ident, (None, None))[0]
             named[sex] = named.get(sex, 0) + 1
-        others = figures.companions(form)
-        women = figures.total(form, "anonymous_women") + others.women
-        men = figures.total(form, "anonymous_men") + others.men
-        counts = {"femme": women, "homme": men,
-                  "non_precise": _without_file(form)(figures) - women - men}
+        others = figures.others(form)
+        counts = {"femme": others.women, "homme": others.men,
+                  "non_precise": others.people - others.women - others.men}
         for sex, count in named.items():
             counts[sex if sex in ("femme", "homme") else "non_precise"] += count
         return {key: count for key, count in counts.items() if count}
@@ -341,9 +334,7 @@ def _by_age(figures: Figures) -> dict[str, int]:
     """Named people once by their file's age band; the others by the rencontre's band."""
     form = "maraude.rencontre"
     files = figures.people()
-    counts = dict(figures.values(form, "anonymous_by_outcome"))
-    for band, others in figures.companions(form).bands.items():
-        counts[band] = counts.get(band, 0) + others
+    counts = dict(figures.others(form).bands)
     for ident in figures.named_ids(form):
         band = files.get(ident, (None, None))[1] or "inconnue"
         counts[band] = counts.get(band, 0) + 1
