@@ -72,8 +72,10 @@ def data_set(app, auth):
     momo = person("Momo", "homme", version=1)          # a record at an older form version
     nadia, jojo, jojo_bis = person("Nadia", "femme"), person("Jojo"), person("Jojo B.")
     jeanne, robert = person("Jeanne", "femme"), person("Robert", "homme")
+    lulu = person("Lulu", "femme")
     t1, t2, t3, t4 = (tournee("2026-03-10"), tournee("2026-02-28"), tournee("2026-03-31"),
                       tournee("2025-03-15"))
+    t5, t6 = tournee("2026-04-05"), tournee("2026-04-20")
     r3 = rencontre(t1, "2026-03-10 22:00", nombre_personnes=3, femmes=1, hommes=2,
                    tranche_age="de_26_a_40", prestations=["boisson_chaude"])
     rencontres = [
@@ -92,9 +94,12 @@ def data_set(app, auth):
         # Nadia (a woman) with two others, one of them a woman: two companions, one woman.
         rencontre(t1, "2026-03-10 23:00", personne=nadia["id"], nombre_personnes=3, femmes=2,
                   tranche_age="de_41_a_60", prestations=["repas"]),
+        # Lulu first met on 5 April, again on the 20th: new in April, not from the 10th.
+        rencontre(t5, "2026-04-05 21:00", personne=lulu["id"]),
+        rencontre(t6, "2026-04-20 21:00", personne=lulu["id"]),
     ]
-    assert {r["status"] for r in mara.push(momo, nadia, jojo, jojo_bis, t1, t2, t3, t4,
-                                           *rencontres)} == {"created"}
+    assert {r["status"] for r in mara.push(momo, nadia, jojo, jojo_bis, lulu, t1, t2, t3, t4,
+                                           t5, t6, *rencontres)} == {"created"}
     # r3 was counted 3 people; a second version (4 people) came in on a stale revision: a
     # conflict, settled by the coordinateur keeping it.
     changed = {**r3, "data": {**r3["data"], "nombre_personnes": 4, "femmes": 2, "hommes": 2}}
@@ -159,11 +164,11 @@ def data_set(app, auth):
     assert {r["status"] for r in sofi.push(ps1, ps2, accueils[0], accueils[2])} == {"created"}
     desk = Tablet(app.test_client(), "coordinateur")
     assert desk.push(accueils[1])[0]["status"] == "created"
-    authors = {"maraude": [t1, t2, t3, t4, *rencontres], "visiteur": visites,
+    authors = {"maraude": [t1, t2, t3, t4, t5, t6, *rencontres], "visiteur": visites,
                "travailleur_social": [ps1, ps2, accueils[0], accueils[2]],
                "coordinateur": [accueils[1]]}
-    return {"people": [momo, nadia, jojo, jojo_bis, jeanne, robert],
-            "tournees": [t1, t2, t3, t4], "rencontres": rencontres, "visites": visites,
+    return {"people": [momo, nadia, jojo, jojo_bis, jeanne, robert, lulu],
+            "tournees": [t1, t2, t3, t4, t5, t6], "rencontres": rencontres, "visites": visites,
             "sessions": [ps1, ps2], "accueils": accueils, "followed": followed,
             "authors": authors}
 
@@ -334,6 +339,7 @@ def test_a_period_that_is_not_a_year_and_a_programme_that_stops(app, data_set):
     (date(2026, 3, 10), date(2026, 5, 20)),     # whole April, the edges from the facts
     (date(2026, 3, 2), date(2026, 3, 30)),      # no whole month at all
     (date(2026, 2, 15), date(2026, 3, 31)),     # ends with a whole month
+    (date(2026, 4, 10), date(2026, 5, 20)),     # Lulu met on 5 April: not new from the 10th
 ])
 def test_a_period_that_is_not_made_of_whole_months(app, data_set, start, end):
     period = indicators.Period(start, end)
@@ -481,7 +487,7 @@ def test_the_anonymised_extract_holds_counts_only_and_hides_small_ones(app, data
     sexes = {row["libelle"]: row["nombre"] for row in extract["maraude_sexe"].rows}
     assert all(count >= 5 for count in sexes.values())
     figures = {row["cle"]: row["valeur"] for row in extract["indicateurs"].rows}
-    assert figures["maraude.rencontres"] == 7 and figures["maraude.personnes"] is None
+    assert figures["maraude.rencontres"] == 9 and figures["maraude.personnes"] is None
     # Nothing typed by a person, nor a day, nor an alias, is in the file.
     raw = out.read_bytes()
     for secret in (b"Momo", b"Malaise", b"Parvis", b"2026-03-10"):

@@ -300,17 +300,20 @@ def _everyone(form: str) -> Callable:
 
 def _new_people(figures: Figures) -> int:
     """Count the people whose first rencontre ever falls in the period."""
-    # One query: the period's people, less those with a rencontre before it (an index probe
-    # each). Asked 500 people at a time, it took a query per 500; as the first day of every
-    # person ever met, a scan of every named rencontre.
-    form = "maraude.rencontre"
-    before = aliased(Fact)
+    # One query: the period's people, less those met before it (an index probe each): in an
+    # earlier month (`activity_person_month`), or earlier in the period's first month when it
+    # does not start on the 1st (the facts).
+    form, start = "maraude.rencontre", figures.period.start
     met = figures.named(form).subquery()
-    earlier = (select(before.person_id)
-               .where(before.form == form, before.person_id == met.c.person_id,
-                      before.day < figures.period.start))
-    return figures.session.scalar(
-        select(func.count()).select_from(met).where(~earlier.exists())) or 0
+    before, earlier = aliased(Month), aliased(Fact)
+    unseen = [~select(before.person_id).where(
+        before.form == form, before.person_id == met.c.person_id,
+        before.month < start.strftime("%Y-%m")).exists()]
+    if start.day != 1:
+        unseen.append(~select(earlier.person_id).where(
+            earlier.form == form, earlier.person_id == met.c.person_id,
+            earlier.day >= start.replace(day=1), earlier.day < start).exists())
+    return figures.session.scalar(select(func.count()).select_from(met).where(*unseen)) or 0
 
 
 def _by_sex(form: str) -> Callable:
