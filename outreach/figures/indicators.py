@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import and_, case, distinct, func, or_, select, union
+from sqlalchemy import and_, case, distinct, false, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from outreach.alerts import Alert
@@ -80,6 +80,11 @@ class Period:
         return whole or touched
 
 
+def in_months(column, months: list[str]):
+    """Return the condition of a YYYY-MM column within these following months (a range)."""
+    return column.between(months[0], months[-1]) if months else false()
+
+
 def _month_end(month: str) -> date:
     """Return the last day of a YYYY-MM month."""
     return (date.fromisoformat(month + "-28") + timedelta(days=4)).replace(day=1) \
@@ -114,7 +119,7 @@ class Figures:
         if self._sums is None:
             # Whole months from their totals, the days at the edges from the daily ones.
             queries = [select(Total.form, Total.measure, Total.value, func.sum(Total.n))
-                       .where(Total.month.in_(self.period.whole_months()))
+                       .where(in_months(Total.month, self.period.whole_months()))
                        .group_by(Total.form, Total.measure, Total.value)]
             queries += [select(Day.form, Day.measure, Day.value, func.sum(Day.n))
                         .where(Day.day >= span.start, Day.day <= span.end)
@@ -152,8 +157,8 @@ class Figures:
         period that is not made of months) from the facts.
         """
         months = self.period.whole_months()
-        parts = [select(Month.person_id).where(Month.form == form, Month.month.in_(months))] \
-            if months else []
+        parts = [select(Month.person_id).where(
+            Month.form == form, in_months(Month.month, months))] if months else []
         parts += [select(Fact.person_id).where(Fact.form == form, Fact.person_id.is_not(None),
                                               Fact.day >= span.start, Fact.day <= span.end)
                   for span in self.period.edges()]
@@ -178,7 +183,7 @@ class Figures:
         if self._seen is None:
             form, month = "visite.visite", month_of(self.session, Fact.day)
             queries = [select(Month.person_id, Month.month).where(
-                Month.form == form, Month.month.in_(self.period.whole_months()),
+                Month.form == form, in_months(Month.month, self.period.whole_months()),
                 Month.seen > 0)]
             queries += [select(Fact.person_id, month).distinct().where(
                 Fact.form == form, Fact.person_id.is_not(None), Fact.outcome == "oui",
