@@ -1,5 +1,6 @@
 // The status area every page shows: records waiting, the last successful sync, offline.
 import { countWaiting, getMeta } from "./store.js";
+import { adviseHomeScreen, mayEraseAfterSevenDays } from "./safari.js";
 
 const area = () => document.getElementById("sync-status");
 
@@ -8,7 +9,8 @@ export async function refreshStatus() {
   if (!element) return;
   const count = await countWaiting();
   element.querySelector("[data-pending]").textContent =
-    count === 0 ? "Aucune fiche en attente" : `${count} fiche${count > 1 ? "s" : ""} en attente`;
+    count === 0 ? "Aucune fiche en attente" : `${count} fiche${count > 1 ? "s" : ""} en attente`
+      + (mayEraseAfterSevenDays() ? erasable(count) : "");
   const last = await getMeta("last_sync");
   // Short words, so that the status keeps to two lines beside its button on a phone.
   const moment = new Date(last);
@@ -18,6 +20,15 @@ export async function refreshStatus() {
     : "Pas encore synchronisé";
   element.querySelector("[data-network]").textContent = navigator.onLine ? "" : " · Hors ligne";
   warnIfStale(count, last);
+  adviseHomeScreen();
+}
+
+// Safari outside the home screen erases what waits after seven days without Outreach opened:
+// said where the count is, as sending them is what saves them. ("Sans visite" would read as a
+// visite de convivialité.)
+function erasable(count) {
+  const them = count > 1 ? "les " : "l'";
+  return ` : Safari peut ${them}effacer après 7 jours sans ouvrir Outreach. Synchronisez.`;
 }
 
 const DAY = 24 * 3600 * 1000;

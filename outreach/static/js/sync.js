@@ -12,7 +12,10 @@ const REQUEST_TIMEOUT_MS = 30 * 1000;
 let failures = 0;
 let retryTimer = null;
 let releaseTimer = null;
-let running = null;
+// Where navigator.locks is missing (Safari before 15.4), syncs of this page take turns on a
+// chain: `last` is its end, `next` a turn not yet begun that every call meanwhile shares.
+let last = Promise.resolve();
+let next = null;
 let stopped = false;
 
 class SessionExpired extends Error {}
@@ -39,8 +42,13 @@ export function newId() {
 // Calls wait for each other (one sync at a time across tabs); a later one finds less to send.
 export function sync() {
   if (navigator.locks) return navigator.locks.request("outreach-sync", run);
-  if (!running) running = run().finally(() => { running = null; });
-  return running;
+  // A call during a sync waits for it, then sends what was saved meanwhile (joining the sync
+  // under way would leave a record saved after its push waiting for the next trigger).
+  if (!next) {
+    next = last.then(() => { next = null; return run(); });
+    last = next.catch(() => {});
+  }
+  return next;
 }
 
 // Logout: no sync starts again in this page, and `work` runs once the one under way is over
@@ -50,7 +58,7 @@ export function stopSyncing(work) {
   clearTimeout(retryTimer);
   clearTimeout(releaseTimer);
   if (navigator.locks) return navigator.locks.request("outreach-sync", work);
-  return (running || Promise.resolve()).then(work, work);
+  return last.then(work);
 }
 
 async function run() {
