@@ -107,3 +107,36 @@ def rencontres(count: int, seed: int = 1, urgent_every: int = 0) -> list[dict]:
             record["data"]["situation_urgente"] = True
             record["data"]["detail_urgence"] = "Homme très froid, le 115 prévenu."
     return records
+
+
+FIRST_NAMES = ["Jeanne", "Marcel", "Simone", "Roger", "Odette", "André", "Yvette", "Lucien"]
+LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand"]
+
+
+def senior(number: int, seed: int = 7) -> dict:
+    """Return an invented, identified personne record: a senior as a visiteur files them."""
+    return {
+        "id": str(uuid.UUID(int=(seed << 64) + number, version=4)), "form": "personne",
+        "form_version": 1, "recorded_at": "2026-01-05T10:00:00+01:00", "parent_id": None,
+        "base_revision": None,
+        "data": {"niveau": "identifie", "alias_prenom": FIRST_NAMES[number % 8],
+                 "nom": f"{LAST_NAMES[number % 8]}-{number}",
+                 "date_naissance": f"19{40 + number % 18}-0{1 + number % 9}-1{number % 9}",
+                 "sexe": "femme" if number % 3 else "homme",
+                 "telephone": f"06 12 34 {number % 100:02d} {number % 97:02d}",
+                 "adresse": f"{number % 80 + 1} rue des Lilas, 77100 Val-Fleuri",
+                 "consentement": True, "date_consentement": "2025-06-01",
+                 "notes": "Vit seule, fille à Lyon. Aime parler jardinage."},
+    }
+
+
+def push_all(session: requests.Session, url: str, records: list[dict]) -> None:
+    """Push records in batches of 500 from one new device; every one must be created."""
+    device = str(uuid.uuid4())
+    for start in range(0, len(records), 500):
+        answer = session.post(f"{url}/api/v1/sync/push", timeout=300,
+                              json={"device_id": device, "records": records[start:start + 500]})
+        answer.raise_for_status()
+        results = answer.json()["results"]
+        assert all(r["status"] == "created" for r in results), \
+            next(r for r in results if r["status"] != "created")
