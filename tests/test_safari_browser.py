@@ -195,6 +195,9 @@ def test_with_no_locks_a_logout_waits_for_the_sync_and_keeps_what_waits(app, liv
     expect(page.get_by_role("button", name="Se connecter", exact=True)).to_be_visible()
     page.context.unroute("**/api/v1/sync/push")
     log_in(page, live_server.url, "lea")
+    # The page first says "Aucune fiche en attente" before it counts: wait for a sync that finds
+    # nothing left to send.
+    wait_until(page, "window.outreach.sync().then((result) => result.sent === 0)")
     expect(page.get_by_role("status")).to_contain_text("Aucune fiche en attente")
     assert secteurs(app) == ["Gare et quais"]
 
