@@ -193,16 +193,24 @@ def log_in(tablet, url: str, login: str, password: str, code: str = CODE) -> Non
     wait_for_text(tablet, "Bonjour")
 
 
-def ready_offline(tablet, path: str) -> None:
-    """Wait until the service worker controls the page and keeps every page for offline use."""
-    wait_until_js(tablet, "navigator.serviceWorker && navigator.serviceWorker.controller !== null")
-    wait_until_js(tablet, f"caches.match('{path}').then(Boolean)")
-    wait_until_js(tablet, """(async () => {
+def offline_ready(path: str) -> list[str]:
+    """Return what holds, in turn, once a page opens offline: the service worker controls it,
+    keeps `path`, and keeps every page this person needs offline (it keeps them in one piece of
+    work: a test going offline in its middle is racing it)."""
+    return ["navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+            f"caches.match('{path}').then(Boolean)",
+            """(async () => {
         const wanted = JSON.parse(document.body.dataset.offlinePages || "[]");
         const cache = await caches.open("pages");
         const kept = await Promise.all(wanted.map((url) => cache.match(url)));
         return kept.every(Boolean);
-    })()""")
+    })()"""]
+
+
+def ready_offline(tablet, path: str) -> None:
+    """Wait until the service worker controls the page and keeps every page for offline use."""
+    for expression in offline_ready(path):
+        wait_until_js(tablet, expression)
 
 
 def fill_tournee(tablet, secteur: str) -> None:

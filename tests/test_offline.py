@@ -7,6 +7,7 @@ from sqlalchemy import select
 from outreach.core.db import db
 from outreach.core.models import Record, User
 from outreach.core.sessions import revoke_sessions
+from tests import scenarios
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, LiveServer, add_user, wait_until
 
 pytestmark = pytest.mark.browser
@@ -57,14 +58,8 @@ def ready_offline(page, path):
     It waits for every page this person needs offline to be kept, not only `path`: the service
     worker keeps them in one piece of work, and a test going offline in its middle is racing it.
     """
-    wait_until(page, "navigator.serviceWorker.controller !== null")
-    wait_until(page, f"caches.match('{path}').then(Boolean)")
-    wait_until(page, """(async () => {
-        const wanted = JSON.parse(document.body.dataset.offlinePages || "[]");
-        const cache = await caches.open("pages");
-        const kept = await Promise.all(wanted.map((url) => cache.match(url)));
-        return kept.every(Boolean);
-    })()""")
+    for expression in scenarios.offline_ready(path):
+        wait_until(page, expression)
 
 
 def fill_tournee(page, secteur):

@@ -158,7 +158,8 @@ def add_up(session: Session, touched: set[tuple[str, date]]) -> None:
                     ["form", "day", "measure", "value", "n"], statement))
     months: dict[str, set[str]] = {}
     for form, day in touched:
-        months.setdefault(form, set()).add(day.strftime("%Y-%m"))
+        if form in MEASURES:
+            months.setdefault(form, set()).add(day.strftime("%Y-%m"))
     for form, chosen in months.items():
         chosen = sorted(chosen)
         for start in range(0, len(chosen), 100):
